@@ -1,0 +1,77 @@
+"""Files → documents with metadata → structure-aware chunks."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from ingest.chunker import ChunkSizes, chunk_document
+from ingest.metadata import recognise
+from ingest.readers import SUPPORTED_SUFFIXES, ReadError, read_file
+from kb.types import DOC_TYPES, Chunk, Document
+
+MANIFEST = "manifest.json"
+OVERRIDABLE = ("title", "doc_type", "issuer", "doc_number", "date", "published", "effective", "speaker")
+
+__all__ = ["ReadError", "SUPPORTED_SUFFIXES", "content_hash", "find_files", "load_document", "read_manifest"]
+
+
+def content_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def find_files(paths: list[Path]) -> list[Path]:
+    """Files named directly, and the supported files under folders (sorted, manifests skipped)."""
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            out.extend(sorted(p for p in path.rglob("*")
+                              if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and not p.name.startswith(".")))
+        else:
+            out.append(path)
+    return out
+
+
+def read_manifest(folder: Path) -> dict[str, dict]:
+    """`manifest.json` in a folder: {"relative/path.md": {"doc_type": "report", ...}} (metadata overrides)."""
+    path = folder / MANIFEST
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ReadError(path, f"清单文件格式错误（{exc}）") from exc
+    files = data.get("files", data)
+    if not isinstance(files, dict):
+        raise ReadError(path, "清单文件应为 {\"文件相对路径\": {元数据}} 的形式")
+    out = {}
+    for rel, meta in files.items():
+        if not isinstance(meta, dict):
+            raise ReadError(path, f"“{rel}”的元数据应为对象")
+        unknown = set(meta) - set(OVERRIDABLE)
+        if unknown:
+            raise ReadError(path, f"“{rel}”含无法识别的字段：{', '.join(sorted(unknown))}")
+        if "doc_type" in meta and meta["doc_type"] not in DOC_TYPES:
+            raise ReadError(path, f"“{rel}”的文档类型“{meta['doc_type']}”无效（可选：{', '.join(DOC_TYPES)}）")
+        out[str((folder / rel).resolve())] = meta
+    return out
+
+
+def load_document(path: Path, overrides: dict | None = None, sizes: ChunkSizes | None = None,
+                  digest: str | None = None) -> tuple[Document, list[Chunk]]:
+    """Read, recognise metadata (overrides win), and chunk one file. Raises ReadError."""
+    raw = read_file(path)
+    meta = recognise(raw.text, path)
+    meta.update({k: v for k, v in (overrides or {}).items() if k in OVERRIDABLE})
+    doc = Document(path=str(Path(path).resolve()), text=raw.text, source_format=raw.source_format,
+                   content_hash=digest or content_hash(path), page_starts=raw.page_starts, **meta)
+    structure = "regulation" if doc.doc_type == "regulation" else None
+    chunks = chunk_document(raw.text, raw.page_starts, doc.title, sizes, structure=structure)
+    if not chunks:
+        raise ReadError(path, "没有切分出任何正文片段")
+    return doc, chunks

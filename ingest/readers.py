@@ -1,0 +1,205 @@
+"""Read a file into plain text, with page starts where the format has pages.
+
+One reader per format; each raises `ReadError` naming the file and the reason,
+so a bad file never stops the others.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SUPPORTED_SUFFIXES = (".pdf", ".docx", ".txt", ".md", ".markdown", ".html", ".htm")
+
+
+class ReadError(Exception):
+    """A file that cannot be read; the message names the file and the reason."""
+
+    def __init__(self, path: Path | str, reason: str):
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{path}：{reason}")
+
+
+@dataclass
+class RawText:
+    text: str
+    source_format: str
+    # Character offset at which each page starts (page 1 first); empty for formats without pages.
+    page_starts: list[int] = field(default_factory=list)
+    encoding: str | None = None
+
+
+def read_file(path: Path) -> RawText:
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise ReadError(path, f"不支持的文件类型“{suffix or '无扩展名'}”（支持 PDF、DOCX、TXT、MD、HTML）")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ReadError(path, f"无法读取文件（{exc.strerror or exc}）") from exc
+    if not data.strip():
+        raise ReadError(path, "文件为空")
+    if suffix == ".pdf":
+        raw = _read_pdf(path, data)
+    elif suffix == ".docx":
+        raw = _read_docx(path, data)
+    elif suffix in (".html", ".htm"):
+        raw = _read_html(path, data)
+    else:
+        text, encoding = decode_text(path, data)
+        if suffix in (".md", ".markdown"):
+            text = strip_markdown(text)
+        raw = RawText(clean_text(text), "markdown" if suffix != ".txt" else "text", encoding=encoding)
+    if not raw.text.strip():
+        raise ReadError(path, "文件中没有可提取的文字（若为扫描件，请先做文字识别）")
+    return raw
+
+
+# ---------------------------------------------------------------- plain text
+
+def decode_text(path: Path, data: bytes) -> tuple[str, str]:
+    """Decode by BOM, then strict UTF-8, then BOM-less UTF-16, then GB18030 (a superset of GBK)."""
+    for bom, enc in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if data.startswith(bom):
+            try:
+                return data.decode(enc), enc
+            except UnicodeDecodeError as exc:
+                raise ReadError(path, f"文件标明为 {enc} 编码，但内容无法按此解码") from exc
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    if len(data) >= 4 and data.count(0) > len(data) // 4:
+        # Mostly-ASCII UTF-16 without BOM: the zero bytes sit at odd (LE) or even (BE) offsets.
+        enc = "utf-16-le" if data[1::2].count(0) > data[0::2].count(0) else "utf-16-be"
+        try:
+            return data.decode(enc), enc
+        except UnicodeDecodeError:
+            pass
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        raise ReadError(path, "无法识别文本编码（支持 UTF-8、UTF-16、GBK/GB18030）") from exc
+    if "\x00" in text:
+        raise ReadError(path, "无法识别文本编码（内容像是二进制文件）")
+    return text, "gb18030"
+
+
+_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s*")
+_MD_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_MD_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
+
+
+def strip_markdown(text: str) -> str:
+    text = _MD_COMMENT.sub("", text)
+    lines = []
+    for line in text.splitlines():
+        line = _MD_HEADING.sub("", line)
+        line = _MD_EMPHASIS.sub(r"\2", line)
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def clean_text(text: str) -> str:
+    """One paragraph a line: unify newlines, drop indentation and trailing spaces, no blank runs."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    lines = [line.strip(" \t\u3000\xa0\ufeff") for line in text.split("\n")]
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    return "\n".join(out).strip("\n")
+
+
+# ---------------------------------------------------------------------- PDF
+
+def _read_pdf(path: Path, data: bytes) -> RawText:
+    import io
+
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise ReadError(path, "PDF 已加密，需要密码才能读取")
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except ReadError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+        raise ReadError(path, f"PDF 文件已损坏或格式不正确（{exc}）") from exc
+    except Exception as exc:  # pypdf raises assorted errors on broken files
+        if type(exc).__module__.startswith("pypdf"):
+            raise ReadError(path, f"PDF 文件已损坏或格式不正确（{exc}）") from exc
+        raise
+    parts: list[str] = []
+    starts: list[int] = []
+    offset = 0
+    for page_text in pages:
+        cleaned = join_wrapped_lines(clean_text(page_text))
+        starts.append(offset)
+        parts.append(cleaned)
+        offset += len(cleaned) + 1
+    return RawText("\n".join(parts), "pdf", page_starts=starts)
+
+
+_SENTENCE_END = "。！？；：:;!?”」』）)"
+_BLOCK_START = re.compile(
+    r"^(第[一二三四五六七八九十百千零〇\d]+[编章节条]|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[)）]|\d+[.．、])"
+)
+
+
+def join_wrapped_lines(text: str) -> str:
+    """PDF text breaks lines where the page did; join a line to the next unless it ends
+    a sentence or the next starts a heading, article or numbered item."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        if out and out[-1] and line and not out[-1].endswith(tuple(_SENTENCE_END)) and not _BLOCK_START.match(line):
+            out[-1] += line
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------- DOCX
+
+def _read_docx(path: Path, data: bytes) -> RawText:
+    import io
+
+    import docx
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise ReadError(path, f"DOCX 文件已损坏或不是 Word 文档（{exc}）") from exc
+    except Exception as exc:
+        if type(exc).__module__.startswith(("docx", "lxml")):
+            raise ReadError(path, f"DOCX 文件已损坏或不是 Word 文档（{exc}）") from exc
+        raise
+    lines = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            lines.append("　".join(cell.text for cell in row.cells))
+    return RawText(clean_text("\n".join(lines)), "docx")
+
+
+# --------------------------------------------------------------------- HTML
+
+def _read_html(path: Path, data: bytes) -> RawText:
+    from bs4 import BeautifulSoup
+
+    text, encoding = decode_text(path, data)
+    soup = BeautifulSoup(text, "html.parser")
+    for tag in soup(["script", "style", "noscript", "template"]):
+        tag.decompose()
+    title = soup.title.get_text(strip=True) if soup.title else ""
+    if soup.title:
+        soup.title.decompose()
+    body = soup.get_text("\n")
+    if title and not body.lstrip().startswith(title):
+        body = title + "\n" + body
+    return RawText(clean_text(body), "html", encoding=encoding)

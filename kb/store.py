@@ -1,0 +1,287 @@
+"""The SQLite file: documents, chunks (with their embeddings, the source of truth for the
+vector index), the jieba keyword index (FTS5 over pre-segmented words, BM25-ranked) and
+metadata. Every change is one transaction, so a crash leaves the previous state."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from kb.types import Chunk, Citation, Document
+
+SCHEMA_VERSION = "1"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    path TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL,
+    doc_type TEXT NOT NULL,
+    issuer TEXT NOT NULL DEFAULT '',
+    doc_number TEXT NOT NULL DEFAULT '',
+    date TEXT NOT NULL DEFAULT '',
+    published TEXT NOT NULL DEFAULT '',
+    effective TEXT NOT NULL DEFAULT '',
+    speaker TEXT NOT NULL DEFAULT '',
+    text TEXT NOT NULL,
+    source_format TEXT NOT NULL DEFAULT '',
+    content_hash TEXT NOT NULL,
+    page_starts TEXT NOT NULL DEFAULT '[]',
+    added_at TEXT NOT NULL DEFAULT (datetime('now'))
+);
+CREATE INDEX IF NOT EXISTS documents_hash ON documents(content_hash);
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    heading_path TEXT NOT NULL,
+    article TEXT NOT NULL DEFAULT '',
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    page INTEGER,
+    embedding BLOB
+);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, seq);
+CREATE INDEX IF NOT EXISTS chunks_article ON chunks(doc_id, article);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunk_terms USING fts5(terms, tokenize = 'unicode61 remove_diacritics 0');
+"""
+
+DOC_COLUMNS = ("id", "path", "title", "doc_type", "issuer", "doc_number", "date", "published",
+               "effective", "speaker", "text", "source_format", "content_hash", "page_starts")
+
+
+@dataclass
+class Filters:
+    doc_types: list[str] | None = None
+    date_from: str | None = None  # ISO dates, inclusive
+    date_to: str | None = None
+    doc_ids: list[int] | None = None
+    issuers: list[str] | None = None
+
+    def active(self) -> bool:
+        return any(v for v in (self.doc_types, self.date_from, self.date_to, self.doc_ids, self.issuers))
+
+    def sql(self) -> tuple[str, list]:
+        """A WHERE fragment over documents aliased d."""
+        clauses, params = [], []
+        for column, values in (("d.doc_type", self.doc_types), ("d.id", self.doc_ids), ("d.issuer", self.issuers)):
+            if values:
+                clauses.append(f"{column} IN ({','.join('?' * len(values))})")
+                params.extend(values)
+        if self.date_from:
+            clauses.append("d.date != '' AND d.date >= ?")
+            params.append(self.date_from)
+        if self.date_to:
+            clauses.append("d.date != '' AND d.date <= ?")
+            params.append(self.date_to)
+        return (" AND ".join(clauses) or "1"), params
+
+
+class StoreError(Exception):
+    pass
+
+
+class Store:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self.conn.row_factory = sqlite3.Row
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            with self.transaction():
+                for statement in _statements(SCHEMA):
+                    self.conn.execute(statement)
+                if self.get_meta("schema_version") is None:
+                    self.set_meta("schema_version", SCHEMA_VERSION)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"无法打开知识库文件 {self.path}：{exc}") from exc
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        if self.conn.in_transaction:
+            yield self.conn
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # ------------------------------------------------------------------ meta
+    def get_meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute("INSERT INTO meta(key, value) VALUES (?, ?) "
+                          "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+
+    # ------------------------------------------------------------- documents
+    def add_document(self, doc: Document, chunks: list[Chunk], embeddings: np.ndarray,
+                     terms: list[str]) -> int:
+        """Insert a document with its chunks; call inside a transaction."""
+        cur = self.conn.execute(
+            "INSERT INTO documents(path, title, doc_type, issuer, doc_number, date, published, effective,"
+            " speaker, text, source_format, content_hash, page_starts) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (doc.path, doc.title, doc.doc_type, doc.issuer, doc.doc_number, doc.date, doc.published,
+             doc.effective, doc.speaker, doc.text, doc.source_format, doc.content_hash,
+             json.dumps(doc.page_starts)),
+        )
+        doc_id = cur.lastrowid
+        vectors = np.ascontiguousarray(embeddings, dtype=np.float32)
+        for chunk, vector, words in zip(chunks, vectors, terms, strict=True):
+            cur = self.conn.execute(
+                "INSERT INTO chunks(doc_id, seq, text, heading_path, article, start, end, page, embedding)"
+                " VALUES (?,?,?,?,?,?,?,?,?)",
+                (doc_id, chunk.seq, chunk.text, json.dumps(chunk.heading_path, ensure_ascii=False),
+                 chunk.article, chunk.start, chunk.end, chunk.page, vector.tobytes()),
+            )
+            chunk.id, chunk.doc_id = cur.lastrowid, doc_id
+            self.conn.execute("INSERT INTO chunk_terms(rowid, terms) VALUES (?, ?)", (chunk.id, words))
+        doc.id = doc_id
+        return doc_id
+
+    def remove_document(self, doc_id: int) -> list[int]:
+        """Delete a document, its chunks and their keyword entries; returns the chunk ids."""
+        ids = [r[0] for r in self.conn.execute("SELECT id FROM chunks WHERE doc_id = ?", (doc_id,))]
+        self.conn.executemany("DELETE FROM chunk_terms WHERE rowid = ?", [(i,) for i in ids])
+        self.conn.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
+        return ids
+
+    def document(self, doc_id: int) -> Document | None:
+        row = self.conn.execute(f"SELECT {','.join(DOC_COLUMNS)} FROM documents WHERE id = ?",
+                                (doc_id,)).fetchone()
+        return _document(row) if row else None
+
+    def document_by_path(self, path: str) -> Document | None:
+        row = self.conn.execute(f"SELECT {','.join(DOC_COLUMNS)} FROM documents WHERE path = ?",
+                                (path,)).fetchone()
+        return _document(row) if row else None
+
+    def document_by_hash(self, content_hash: str) -> Document | None:
+        row = self.conn.execute(f"SELECT {','.join(DOC_COLUMNS)} FROM documents WHERE content_hash = ?",
+                                (content_hash,)).fetchone()
+        return _document(row) if row else None
+
+    def documents(self) -> list[dict]:
+        """Every document's metadata (without text) and chunk count."""
+        rows = self.conn.execute(
+            "SELECT d.id, d.path, d.title, d.doc_type, d.issuer, d.doc_number, d.date, d.published,"
+            " d.effective, d.speaker, d.source_format, d.added_at,"
+            " (SELECT count(*) FROM chunks c WHERE c.doc_id = d.id) AS chunks"
+            " FROM documents d ORDER BY d.title, d.date")
+        return [dict(r) for r in rows]
+
+    def titles(self) -> list[tuple[int, str, str]]:
+        return [(r[0], r[1], r[2]) for r in self.conn.execute("SELECT id, title, date FROM documents")]
+
+    # ---------------------------------------------------------------- chunks
+    def chunks(self, ids: list[int]) -> dict[int, sqlite3.Row]:
+        out: dict[int, sqlite3.Row] = {}
+        for i in range(0, len(ids), 500):
+            part = ids[i:i + 500]
+            rows = self.conn.execute(
+                "SELECT c.id, c.doc_id, c.seq, c.text, c.heading_path, c.article, c.start, c.end, c.page,"
+                " d.title, d.date, d.doc_number, d.doc_type, d.speaker"
+                f" FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({','.join('?' * len(part))})",
+                part)
+            out.update({r["id"]: r for r in rows})
+        return out
+
+    def article_span(self, doc_id: int, article: str) -> tuple[int, int, int, int | None] | None:
+        """(first chunk id, start, end, page) of an article across all its chunks."""
+        row = self.conn.execute(
+            "SELECT min(id), min(start), max(end), min(page) FROM chunks WHERE doc_id = ? AND article = ?",
+            (doc_id, article)).fetchone()
+        return tuple(row) if row and row[0] is not None else None
+
+    def document_text(self, doc_id: int, start: int, end: int) -> str:
+        row = self.conn.execute("SELECT substr(text, ?, ?) FROM documents WHERE id = ?",
+                                (start + 1, end - start, doc_id)).fetchone()
+        return row[0] if row else ""
+
+    def chunk_count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
+
+    def embeddings(self) -> tuple[np.ndarray, np.ndarray]:
+        """All chunk ids and their embeddings, for (re)building the vector index."""
+        ids, vectors = [], []
+        for row in self.conn.execute("SELECT id, embedding FROM chunks WHERE embedding IS NOT NULL ORDER BY id"):
+            ids.append(row[0])
+            vectors.append(np.frombuffer(row[1], dtype=np.float32))
+        if not ids:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+        return np.array(ids, dtype=np.int64), np.vstack(vectors)
+
+    def chunk_texts(self) -> Iterator[tuple[int, str]]:
+        yield from self.conn.execute("SELECT id, text FROM chunks ORDER BY id")
+
+    def set_embeddings(self, ids: list[int], vectors: np.ndarray) -> None:
+        self.conn.executemany("UPDATE chunks SET embedding = ? WHERE id = ?",
+                              [(v.astype(np.float32).tobytes(), i) for i, v in zip(ids, vectors)])
+
+    def filtered_chunk_ids(self, filters: Filters) -> np.ndarray:
+        where, params = filters.sql()
+        rows = self.conn.execute(f"SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE {where}",
+                                 params)
+        return np.array([r[0] for r in rows], dtype=np.int64)
+
+    # ------------------------------------------------------------- keywords
+    def keyword_search(self, words: list[str], limit: int, filters: Filters | None = None,
+                       phrases: list[str] | None = None) -> list[tuple[int, float]]:
+        """BM25 (FTS5: k1=1.2, b=0.75) over jieba words; higher score is better."""
+        if not words:
+            return []
+        match = " OR ".join('"' + w.replace('"', '""') + '"' for w in dict.fromkeys(words))
+        where, params = (filters or Filters()).sql()
+        phrase_sql = "".join(" AND instr(c.text, ?) > 0" for _ in phrases or [])
+        rows = self.conn.execute(
+            "SELECT t.rowid, bm25(chunk_terms) AS rank FROM chunk_terms t"
+            " JOIN chunks c ON c.id = t.rowid JOIN documents d ON d.id = c.doc_id"
+            f" WHERE chunk_terms MATCH ? AND {where}{phrase_sql} ORDER BY rank LIMIT ?",
+            [match, *params, *(phrases or []), limit])
+        return [(r[0], -r[1]) for r in rows]
+
+    def phrase_chunk_ids(self, phrases: list[str], filters: Filters | None = None, limit: int = 1000) -> list[int]:
+        where, params = (filters or Filters()).sql()
+        phrase_sql = " AND ".join("instr(c.text, ?) > 0" for _ in phrases)
+        rows = self.conn.execute(
+            f"SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE {phrase_sql} AND {where}"
+            " ORDER BY d.date DESC, c.doc_id, c.seq LIMIT ?", [*phrases, *params, limit])
+        return [r[0] for r in rows]
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";\n") if s.strip()]
+
+
+def _document(row: sqlite3.Row) -> Document:
+    data = dict(row)
+    data["page_starts"] = json.loads(data["page_starts"])
+    return Document(**data)
+
+
+def citation_from_row(row: sqlite3.Row, heading_path: list[str] | None = None,
+                      page: int | None = None) -> Citation:
+    return Citation(
+        title=row["title"],
+        heading_path=heading_path if heading_path is not None else json.loads(row["heading_path"]),
+        page=page if page is not None else row["page"],
+        date=row["date"], doc_number=row["doc_number"], doc_type=row["doc_type"], speaker=row["speaker"],
+    )
