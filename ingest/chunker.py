@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from kb.types import Chunk
 
 CN_NUM = "一二三四五六七八九十百千零〇两"
-_ARTICLE = re.compile(rf"^(第[{CN_NUM}\d]+条(?:之[{CN_NUM}]+)?)(?=[\s\u3000]|$)")
-_PART = re.compile(rf"^第[{CN_NUM}\d]+编(?:[\s\u3000].*)?$")
-_CHAPTER = re.compile(rf"^(?:第[{CN_NUM}\d]+章(?:[\s\u3000].*)?|序言|总则|附则|附件.{{0,30}})$")
-_SECTION = re.compile(rf"^第[{CN_NUM}\d]+节(?:[\s\u3000].*)?$")
+# PDF text often loses the space after 第X条; the lookahead keeps out references such as 第三条规定的.
+_ARTICLE = re.compile(rf"^(第[{CN_NUM}\d]+条(?:之[{CN_NUM}]+)?)(?![的规所中和或、，及至])")
+HEADING_LINE_MAX = 30
+_PART = re.compile(rf"^第[{CN_NUM}\d]+编(?:[\s\u3000]*\S.*)?$")
+_CHAPTER = re.compile(rf"^(?:第[{CN_NUM}\d]+章(?:[\s\u3000]*\S.*)?|序言|总则|附则|附件.{{0,30}})$")
+_SECTION = re.compile(rf"^第[{CN_NUM}\d]+节(?:[\s\u3000]*\S.*)?$")
 
 _PROSE_HEADINGS = (
     re.compile(rf"^(?:第[{CN_NUM}]+部分|[{CN_NUM}]+、)"),
@@ -131,6 +133,8 @@ def _regulation_chunks(lines: list[_Line], sizes: ChunkSizes) -> list[Chunk]:
 
 
 def _regulation_heading_level(s: str) -> int | None:
+    if len(s) > HEADING_LINE_MAX:
+        return None
     for level, pattern in enumerate((_PART, _CHAPTER, _SECTION)):
         if pattern.match(s):
             return level

@@ -136,33 +136,49 @@ def _read_pdf(path: Path, data: bytes) -> RawText:
         if type(exc).__module__.startswith("pypdf"):
             raise ReadError(path, f"PDF 文件已损坏或格式不正确（{exc}）") from exc
         raise
-    parts: list[str] = []
-    starts: list[int] = []
-    offset = 0
-    for page_text in pages:
-        cleaned = join_wrapped_lines(clean_text(page_text))
-        starts.append(offset)
-        parts.append(cleaned)
-        offset += len(cleaned) + 1
-    return RawText("\n".join(parts), "pdf", page_starts=starts)
+    text, starts = join_wrapped_lines([clean_text(page) for page in pages])
+    return RawText(text, "pdf", page_starts=starts)
 
 
 _SENTENCE_END = "。！？；：:;!?”」』）)"
 _BLOCK_START = re.compile(
-    r"^(第[一二三四五六七八九十百千零〇\d]+[编章节条]|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[)）]|\d+[.．、])"
+    r"^(第[一二三四五六七八九十百千零〇\d]+[编章节条]|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[)）]"
+    r"|\d+[.．、]|\d{4}\s*年)"
 )
 
 
-def join_wrapped_lines(text: str) -> str:
-    """PDF text breaks lines where the page did; join a line to the next unless it ends
-    a sentence or the next starts a heading, article or numbered item."""
+_BARE_ARTICLE = re.compile(r"^第[一二三四五六七八九十百千零〇\d]+条$")
+
+
+def join_wrapped_lines(pages: list[str], full: float = 0.7) -> tuple[str, list[int]]:
+    """PDF text breaks lines where the page did. A line as wide as the widest (within
+    `full`) that does not end a sentence was wrapped: join it to the next, also across a
+    page break, unless the next starts a heading, article, numbered item or dated line.
+    An article number alone on its line is joined to its text with a space.
+    Returns the text and the offset at which each page starts."""
+    width = max((len(line) for page in pages for line in page.split("\n")), default=0)
     out: list[str] = []
-    for line in text.split("\n"):
-        if out and out[-1] and line and not out[-1].endswith(tuple(_SENTENCE_END)) and not _BLOCK_START.match(line):
-            out[-1] += line
-        else:
-            out.append(line)
-    return "\n".join(out)
+    starts: list[int] = []
+    length = 0  # characters in out, joined by newlines
+    wrapped = False
+    for page in pages:
+        for i, line in enumerate(page.split("\n")):
+            join = bool(out) and bool(line) and not _BLOCK_START.match(line)
+            if join and _BARE_ARTICLE.match(out[-1]):
+                out[-1] += " "
+                length += 1
+            elif not (join and wrapped):
+                join = False
+            if i == 0:
+                starts.append(length + (0 if join or not out else 1))
+            if join:
+                out[-1] += line
+                length += len(line)
+            else:
+                length += len(line) + (1 if out else 0)
+                out.append(line)
+            wrapped = bool(out[-1]) and len(line) >= full * width and not out[-1].endswith(tuple(_SENTENCE_END))
+    return "\n".join(out), starts
 
 
 # --------------------------------------------------------------------- DOCX

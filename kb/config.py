@@ -32,6 +32,7 @@ class Config:
     device: str | None = None
     glossary: Path | None = None
     batch_size: int = 32
+    commit_seconds: float = 30.0  # ingestion commits at least this often (a killed run keeps it)
     # retrieval
     keyword_depth: int = 100  # candidates taken from each retriever before fusion
     dense_depth: int = 100

@@ -70,13 +70,16 @@ class Embedder:
         prompts = getattr(self.model, "prompts", {}) or {}
         self.query_prompt = next((p for p in QUERY_PROMPTS if prompts.get(p)), None)
         self.passage_prompt = next((p for p in PASSAGE_PROMPTS if prompts.get(p)), None)
-        self.dim = int(self.model.get_sentence_embedding_dimension())
+        get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
 
     def encode_passages(self, texts: list[str], progress=None) -> np.ndarray:
-        """Embeds in batches; `progress(n)` is called after each batch with its size."""
+        """Embeds in groups (sentence-transformers sorts each group by length, so batches pad
+        little); `progress(n)` is called after each group with its size."""
         out = []
-        for i in range(0, len(texts), self.batch_size):
-            batch = texts[i:i + self.batch_size]
+        group = self.batch_size * 8
+        for i in range(0, len(texts), group):
+            batch = texts[i:i + group]
             out.append(self.model.encode(batch, prompt_name=self.passage_prompt, batch_size=self.batch_size,
                                          normalize_embeddings=True, convert_to_numpy=True,
                                          show_progress_bar=False))

@@ -121,11 +121,11 @@ class KnowledgeBase:
 
     # ------------------------------------------------------------- ingestion
     def ingest(self, paths: list[Path | str], prune: bool = False, progress: bool = True,
-               overrides: dict | None = None, on_progress: Callable[[int, int], None] | None = None,
-               commit_seconds: float = 30.0) -> IngestReport:
+               overrides: dict | None = None,
+               on_progress: Callable[[int, int], None] | None = None) -> IngestReport:
         """Add or update files (unchanged ones are skipped by content hash). Work is committed
-        every `commit_seconds`: a run killed half-way keeps what was committed, and a re-run
-        completes it. `on_progress(done, total)` reports embedded chunks (for the app)."""
+        every `config.commit_seconds`: a run killed half-way keeps what was committed, and a
+        re-run completes it. `on_progress(done, total)` reports embedded chunks (for the app)."""
         started = time.perf_counter()
         report = IngestReport()
         paths = [Path(p) for p in paths]
@@ -152,7 +152,7 @@ class KnowledgeBase:
             done += len(item.chunks)
             if on_progress:
                 on_progress(done, total)
-            if time.perf_counter() - last_commit >= commit_seconds:
+            if time.perf_counter() - last_commit >= self.config.commit_seconds:
                 self._commit(batch, [], report)
                 batch, last_commit = [], time.perf_counter()
         bar.close()

@@ -117,7 +117,7 @@ class Searcher:
             sources.setdefault(chunk_id, set()).add(name)
 
     def _group(self, scores: dict[int, float], sources: dict[int, set[str]], k: int, skip: list[Hit]) -> list[Hit]:
-        """One hit per article (or per chunk outside articles), best score first."""
+        """One hit per article (or per chunk outside articles), scored by its best chunk."""
         rows = self.store.chunks(list(scores))
         groups: dict[tuple, tuple[float, int, set[str]]] = {}
         for chunk_id, score in scores.items():
@@ -126,11 +126,10 @@ class Searcher:
                 continue
             key = (row["doc_id"], row["article"]) if row["article"] else ("chunk", chunk_id)
             best = groups.get(key)
-            merged = sources[chunk_id] | (best[2] if best else set())
-            # An article's score: its best chunk's, plus a little for further matching chunks.
-            total = max(score, best[0]) + (min(score, best[0]) * 0.1 if best else 0.0)
-            top_chunk = chunk_id if best is None or score > best[0] else best[1]
-            groups[key] = (total, top_chunk, merged)
+            if best is None or score > best[0]:
+                groups[key] = (score, chunk_id, sources[chunk_id] | (best[2] if best else set()))
+            else:
+                best[2].update(sources[chunk_id])
         seen = {(h.doc_id, h.article) for h in skip if h.article}
         out: list[Hit] = []
         for _key, (score, chunk_id, matched) in sorted(groups.items(), key=lambda kv: -kv[1][0]):
