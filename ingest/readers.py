@@ -62,7 +62,8 @@ def read_file(path: Path) -> RawText:
 # ---------------------------------------------------------------- plain text
 
 def decode_text(path: Path, data: bytes) -> tuple[str, str]:
-    """Decode by BOM, then strict UTF-8, then BOM-less UTF-16, then GB18030 (a superset of GBK)."""
+    """Decode by BOM, then strict UTF-8, then the likeliest of GB18030 (a superset of GBK)
+    and BOM-less UTF-16."""
     for bom, enc in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
         if data.startswith(bom):
             try:
@@ -73,20 +74,38 @@ def decode_text(path: Path, data: bytes) -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
-    if len(data) >= 4 and data.count(0) > len(data) // 4:
-        # Mostly-ASCII UTF-16 without BOM: the zero bytes sit at odd (LE) or even (BE) offsets.
-        enc = "utf-16-le" if data[1::2].count(0) > data[0::2].count(0) else "utf-16-be"
+    # GB18030 (a superset of GBK) or BOM-less UTF-16: each decodes many byte strings, so
+    # keep the reading that looks most like Chinese text.
+    best, best_enc, best_score = None, None, 0.0
+    for enc in ("gb18030", "utf-16-le", "utf-16-be"):
         try:
-            return data.decode(enc), enc
+            text = data.decode(enc)
         except UnicodeDecodeError:
-            pass
-    try:
-        text = data.decode("gb18030")
-    except UnicodeDecodeError as exc:
-        raise ReadError(path, "无法识别文本编码（支持 UTF-8、UTF-16、GBK/GB18030）") from exc
-    if "\x00" in text:
-        raise ReadError(path, "无法识别文本编码（内容像是二进制文件）")
-    return text, "gb18030"
+            continue
+        score = _plausibility(text)
+        if score > best_score:
+            best, best_enc, best_score = text, enc, score
+    if best is None or best_score < 0.8:
+        raise ReadError(path, "无法识别文本编码（支持 UTF-8、UTF-16、GBK/GB18030），或内容不是文本")
+    return best, best_enc
+
+
+def _plausibility(text: str) -> float:
+    """Share of characters that are printable ASCII, whitespace or in the common GB2312 set."""
+    sample = text[:5000]
+    if not sample:
+        return 0.0
+    good = 0
+    for ch in sample:
+        if ch in "\n\r\t" or " " <= ch <= "~":
+            good += 1
+        else:
+            try:
+                ch.encode("gb2312")
+                good += 1
+            except UnicodeEncodeError:
+                pass
+    return good / len(sample)
 
 
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s*")
@@ -105,14 +124,10 @@ def strip_markdown(text: str) -> str:
 
 
 def clean_text(text: str) -> str:
-    """One paragraph a line: unify newlines, drop indentation and trailing spaces, no blank runs."""
+    """One paragraph a line: unify newlines, drop indentation, trailing spaces and blank lines."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
-    lines = [line.strip(" \t\u3000\xa0\ufeff") for line in text.split("\n")]
-    out: list[str] = []
-    for line in lines:
-        if line or (out and out[-1]):
-            out.append(line)
-    return "\n".join(out).strip("\n")
+    lines = (line.strip(" \t\u3000\xa0\ufeff") for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
 
 
 # ---------------------------------------------------------------------- PDF

