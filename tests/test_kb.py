@@ -1,0 +1,167 @@
+"""The knowledge base with a real SQLite file and a real FAISS index on disk, using the
+small packaged MiniLM model (fast; English-only, so Chinese ranking is tested elsewhere)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import REGULATIONS, REPORT, copy_files
+
+from kb.config import Config
+from kb.library import KnowledgeBase, ModelMismatchError
+from kb.store import Filters
+
+SMALL = [REGULATIONS / "社会救助暂行办法(2019-03-02).md", REGULATIONS / "殡葬管理条例(2012-11-09).docx", REPORT]
+
+
+def test_ingest_search_and_incremental_reingest(tmp_path, minilm_config):
+    folder = copy_files(tmp_path / "docs", *SMALL)
+    kb = KnowledgeBase(minilm_config)
+    report = kb.ingest([folder], progress=False)
+    assert len(report.added) == 3 and not report.failed
+    stats = kb.stats()
+    assert stats["documents"] == 3 and stats["chunks"] == report.chunks
+    assert stats["vector_bytes"] > 0 and Path(stats["vector_file"]).exists()
+
+    hits = kb.search("最低生活保障 申请 程序", k=3, mode="keyword")
+    assert (hits[0].citation.title, hits[0].article) == ("社会救助暂行办法", "第十一条")
+    assert kb.search("社会救助暂行办法第十一条", k=1)[0].matched_by == ["citation"]
+
+    # unchanged files are skipped
+    again = kb.ingest([folder], progress=False)
+    assert len(again.unchanged) == 3 and not again.added and again.chunks == 0
+
+    # a changed file replaces its old version
+    report_copy = folder / REPORT.name
+    report_copy.write_text(REPORT.read_text(encoding="utf-8") + "\n八、新增一节\n今年新开展了“民政大讲堂”专题学习。",
+                           encoding="utf-8")
+    changed = kb.ingest([folder], progress=False)
+    assert len(changed.replaced) == 1 and not changed.added
+    assert kb.stats()["documents"] == 3
+    assert "八、新增一节" in kb.search('"专题学习"', k=1)[0].citation.heading_path
+
+    # --prune drops documents whose files are gone
+    (folder / "殡葬管理条例(2012-11-09).docx").unlink()
+    pruned = kb.ingest([folder], prune=True, progress=False)
+    assert len(pruned.removed) == 1
+    assert {d["title"] for d in kb.documents()} == {"社会救助暂行办法", "市民政局党组落实“第一议题”制度情况汇报"}
+    kb.close()
+
+    # reopening from disk: the FAISS file matches the store, nothing is rebuilt
+    kb2 = KnowledgeBase(minilm_config)
+    assert len(kb2.vectors) == kb2.store.chunk_count()
+
+
+def test_bad_files_are_reported_and_do_not_harm_stored_ones(tmp_path, minilm_config):
+    folder = copy_files(tmp_path / "docs", SMALL[0])
+    kb = KnowledgeBase(minilm_config)
+    kb.ingest([folder], progress=False)
+    before = kb.stats()
+
+    pdf = (REGULATIONS / "婚姻登记条例(2003-08-08).pdf").read_bytes()
+    (folder / "坏的.pdf").write_bytes(pdf[:2000])
+    (folder / "乱码.txt").write_bytes(bytes(range(256)) * 8)
+    (folder / "婚姻登记条例.pdf").write_bytes(pdf)
+    report = kb.ingest([folder], progress=False)
+    failed = dict(report.failed)
+    assert set(Path(p).name for p in failed) == {"坏的.pdf", "乱码.txt"}
+    assert len(report.added) == 1 and len(report.unchanged) == 1
+    assert kb.stats()["documents"] == before["documents"] + 1
+    assert kb.search("婚姻登记条例第十一条", k=1)[0].citation.page == 3
+
+
+def test_duplicate_content_is_skipped(tmp_path, minilm_config):
+    folder = copy_files(tmp_path / "docs", SMALL[0])
+    copy_files(tmp_path / "docs" / "copy", SMALL[0])
+    report = KnowledgeBase(minilm_config).ingest([folder], progress=False)
+    assert len(report.added) == 1 and len(report.duplicates) == 1
+
+
+def test_filters_and_document_removal(tmp_path, minilm_config):
+    kb = KnowledgeBase(minilm_config)
+    kb.ingest(SMALL, progress=False)
+    reports = kb.search("学习", k=5, filters=Filters(doc_types=["report"]))
+    assert reports and all(h.citation.doc_type == "report" for h in reports)
+    old = kb.search("管理", k=10, filters=Filters(date_to="2015-01-01"))
+    assert old and all(h.citation.date <= "2015-01-01" for h in old)
+    doc = kb.find_document("殡葬管理条例")
+    assert kb.remove(doc["id"]) == "殡葬管理条例"
+    assert all(h.citation.title != "殡葬管理条例" for h in kb.search("火葬 殡葬", k=10))
+    assert len(kb.vectors) == kb.store.chunk_count()
+
+
+def test_opening_with_another_model_is_a_clear_error(tmp_path, minilm_config, e5_models_dir):
+    kb = KnowledgeBase(minilm_config)
+    kb.ingest([SMALL[0]], progress=False)
+    kb.close()
+    other = Config.load(minilm_config.data_dir, model="multilingual-e5-small", model_dir=e5_models_dir)
+    with pytest.raises(ModelMismatchError) as err:
+        KnowledgeBase(other)
+    assert str(minilm_config.model) in str(err.value) and "kb reembed" in str(err.value)
+    # and the way out works: re-embed with the new model, keeping text and metadata
+    kb = KnowledgeBase(other, check_model=False)
+    assert kb.reembed(progress=False) == kb.store.chunk_count()
+    kb.close()
+    kb = KnowledgeBase(other)
+    assert kb.stats()["embedding_dim"] == 384
+    assert kb.search("低保怎么申请", k=1)[0].article == "第十一条"
+
+
+def test_lost_vector_file_is_rebuilt_from_the_store(tmp_path, minilm_config):
+    kb = KnowledgeBase(minilm_config)
+    kb.ingest(SMALL[:1], progress=False)
+    vector_file = Path(kb.stats()["vector_file"])
+    kb.close()
+    vector_file.unlink()
+    kb = KnowledgeBase(minilm_config)
+    assert len(kb.vectors) == kb.store.chunk_count() > 0
+    assert vector_file.exists()
+
+
+def test_ingestion_killed_half_way_keeps_the_previous_content(tmp_path, minilm_dir):
+    """kill -9 in the middle of a run: the knowledge base still opens with what was committed
+    before, and a re-run completes the job."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "studykb.toml").write_text("commit_seconds = 0\n", encoding="utf-8")
+    folder = copy_files(tmp_path / "docs", *sorted(REGULATIONS.glob("*.md"))[:8])
+    env = {**os.environ, "STUDYKB_DATA": str(data), "STUDYKB_MODEL": str(minilm_dir)}
+    proc = subprocess.Popen([sys.executable, "-m", "kb.cli", "ingest", str(folder), "--quiet"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    db = data / "kb.sqlite3"
+    deadline = time.time() + 240
+    committed = 0
+    while time.time() < deadline and proc.poll() is None:
+        if db.exists():
+            try:
+                with sqlite3.connect(db, timeout=1) as conn:
+                    committed = conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+            except sqlite3.OperationalError:
+                committed = 0
+            if committed >= 2:
+                break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run ended before it could be killed"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+    config = Config.load(data, model=str(minilm_dir))
+    kb = KnowledgeBase(config)
+    partial = kb.stats()["documents"]
+    assert 2 <= partial < 8
+    assert len(kb.vectors) == kb.store.chunk_count()
+    assert kb.search("第一条", k=1)
+    kb.close()
+
+    report = KnowledgeBase(config).ingest([folder], progress=False)
+    assert len(report.unchanged) == partial and len(report.added) == 8 - partial
+    kb = KnowledgeBase(config)
+    assert kb.stats()["documents"] == 8
+    assert len(kb.vectors) == kb.store.chunk_count()
