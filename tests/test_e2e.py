@@ -1,0 +1,107 @@
+"""End to end on the bundled corpus with the default model, through the `kb` command line."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from conftest import CORPUS
+
+from kb.cli import main
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory, e5_models_dir):
+    data = tmp_path_factory.mktemp("kb")
+    shutil.copytree(e5_models_dir, data / "models")
+    assert main(["--data", str(data), "ingest", str(CORPUS), "--quiet"]) == 0
+    return data
+
+
+def run(capsys, data, *args) -> tuple[int, str, str]:
+    code = main(["--data", str(data), *args])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def search_json(capsys, data, *args) -> list[dict]:
+    code, out, _ = run(capsys, data, "search", *args, "--json")
+    assert code == 0
+    return json.loads(out)["hits"]
+
+
+def test_every_corpus_file_is_ingested(capsys, data_dir):
+    code, out, _ = run(capsys, data_dir, "docs", "--json")
+    docs = json.loads(out)
+    assert code == 0 and len(docs) == 25
+    formats = {d["source_format"] for d in docs}
+    assert formats == {"markdown", "pdf", "docx", "html", "text"}
+    report = next(d for d in docs if d["doc_type"] == "report")
+    assert report["issuer"] == "市民政局党组"  # from corpus/manifest.json
+
+
+def test_plain_language_question_finds_the_formal_article(capsys, data_dir):
+    hits = search_json(capsys, data_dir, "低保怎么申请")
+    top = hits[0]
+    assert top["citation"]["title"] == "社会救助暂行办法" and top["article"] == "第十一条"
+    assert top["citation"]["formatted"].startswith("《社会救助暂行办法》第二章 最低生活保障 › 第十一条")
+    assert top["text"].startswith("第十一条 申请最低生活保障，按照下列程序办理：")
+    articles = [(h["citation"]["title"], h["article"]) for h in hits if h["article"]]
+    assert len(articles) == len(set(articles))  # one article appears once
+
+
+def test_first_topic_finds_report_sections(capsys, data_dir):
+    hits = search_json(capsys, data_dir, "第一议题", "-k", "5")
+    assert all(h["citation"]["title"] == "市民政局党组落实“第一议题”制度情况汇报" for h in hits[:3])
+    headings = {h["citation"]["heading_path"][0] for h in hits if h["citation"]["heading_path"]}
+    assert "一、坚持“第一议题”制度，强化学习引领" in headings
+
+
+def test_divorce_materials(capsys, data_dir):
+    hits = search_json(capsys, data_dir, "离婚要带什么材料", "-k", "3")
+    found = [(h["citation"]["title"], h["article"]) for h in hits]
+    assert ("婚姻登记条例", "第十一条") in found
+    pdf_hit = next(h for h in hits if h["article"] == "第十一条")
+    assert pdf_hit["citation"]["page"] == 3
+
+
+def test_citation_query_and_phrase_and_type_filter(capsys, data_dir):
+    hit = search_json(capsys, data_dir, "《慈善法》第10条", "-k", "1")[0]
+    assert (hit["citation"]["title"], hit["article"], hit["matched_by"]) == ("中华人民共和国慈善法", "第十条",
+                                                                           ["citation"])
+    hits = search_json(capsys, data_dir, '"兜底"', "-k", "5")
+    assert hits and all("兜底" in h["text"] for h in hits)
+    hits = search_json(capsys, data_dir, "学习", "--type", "report", "-k", "3")
+    assert hits and all(h["citation"]["doc_type"] == "report" for h in hits)
+
+
+def test_ask_gives_marked_statements_and_verbatim_citations(capsys, data_dir):
+    code, out, _ = run(capsys, data_dir, "ask", "低保怎么申请", "--json")
+    answer = json.loads(out)
+    assert code == 0
+    assert "[1]" in answer["answer"]
+    first = answer["citations"][0]
+    assert first["n"] == 1 and first["article"] == "第十一条"
+    assert "由共同生活的家庭成员向户籍所在地的乡镇人民政府、街道办事处提出书面申请" in first["text"]
+    code, out, _ = run(capsys, data_dir, "ask", "低保怎么申请")
+    assert "出处：" in out and "[1] 《社会救助暂行办法》" in out
+
+
+def test_cli_text_output_stats_and_errors(capsys, data_dir):
+    code, out, _ = run(capsys, data_dir, "search", "社会救助暂行办法第十一条", "-k", "2")
+    assert code == 0 and "1. 《社会救助暂行办法》" in out and "[条文引用]" in out and "毫秒" in out
+    code, out, _ = run(capsys, data_dir, "stats")
+    assert code == 0 and "文档 25 个" in out and "multilingual-e5-small" in out
+    code, _, err = run(capsys, data_dir, "rm", "不存在的文档")
+    assert code == 1 and "找不到文档" in err
+    code, _, err = run(capsys, data_dir, "search", "低保", "--doc", "不存在的文档")
+    assert code == 1 and "错误" in err
+    with pytest.raises(SystemExit):
+        main(["search", "低保", "--type", "小说"])
+    assert "未知的文档类型" in capsys.readouterr().err
+
+
+def test_reingest_skips_everything(capsys, data_dir):
+    code, out, _ = run(capsys, data_dir, "ingest", str(CORPUS), "--quiet")
+    assert code == 0 and "新增 0 个" in out and "未变 25 个" in out
