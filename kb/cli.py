@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--from", dest="date_from", help="起始日期 YYYY-MM-DD")
         p.add_argument("--to", dest="date_to", help="截止日期 YYYY-MM-DD")
         p.add_argument("--doc", action="append", help="只在某文档中检索（编号或标题），可重复")
+        p.add_argument("--issuer", action="append", help="只看某发文机关的文档，可重复")
         p.add_argument("--json", action="store_true", help="以 JSON 输出")
 
     p = sub.add_parser("search", help="检索（关键词与语义混合）")
@@ -98,7 +99,8 @@ def _filters(kb, args) -> Filters:
             if not found:
                 raise ValueError(f"找不到文档“{ref}”（用 kb docs 查看编号和标题）")
             doc_ids.append(found["id"])
-    return Filters(doc_types=args.type, date_from=args.date_from, date_to=args.date_to, doc_ids=doc_ids)
+    return Filters(doc_types=args.type, date_from=args.date_from, date_to=args.date_to, doc_ids=doc_ids,
+                   issuers=args.issuer)
 
 
 def cmd_ingest(config: Config, args) -> int:

@@ -72,6 +72,12 @@ def test_citation_query_and_phrase_and_type_filter(capsys, data_dir):
                                                                            ["citation"])
     hits = search_json(capsys, data_dir, '"兜底"', "-k", "5")
     assert hits and all("兜底" in h["text"] for h in hits)
+    hits = search_json(capsys, data_dir, "登记", "--issuer", "国务院", "-k", "5")
+    assert hits and all(h["citation"]["title"] in {"婚姻登记条例", "社会团体登记管理条例", "基金会管理条例",
+                                                   "民办非企业单位登记管理暂行条例", "社会救助暂行办法",
+                                                   "志愿服务条例", "殡葬管理条例", "自然灾害救助条例",
+                                                   "城市生活无着的流浪乞讨人员救助管理办法", "行政区划管理条例",
+                                                   "中华人民共和国政府信息公开条例", "军人抚恤优待条例"} for h in hits)
     hits = search_json(capsys, data_dir, "学习", "--type", "report", "-k", "3")
     assert hits and all(h["citation"]["doc_type"] == "report" for h in hits)
 
