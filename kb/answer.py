@@ -10,6 +10,7 @@ from kb.text import tokenize
 from kb.types import Hit
 
 _SENTENCE = re.compile(r"[^。！？；\n]+[。！？；]?")
+_ITEM = re.compile(r"^[（(][一二三四五六七八九十]+[)）]")
 NOT_FOUND = "知识库中没有找到与问题相关的内容。可以换个说法，或检查检索条件。"
 
 
@@ -28,13 +29,26 @@ class Answer:
 
 
 def best_sentences(passage: str, words: set[str], limit: int = 2, short: int = 160) -> str:
-    """The passage itself when short; else its sentences sharing most words with the question, in order."""
+    """The passage itself when short; else its sentences sharing most words with the question,
+    in order. A chosen sentence that introduces a list (ends with ：) keeps its items."""
     if len(passage) <= short:
         return passage.replace("\n", "")
-    sentences = [s.strip() for s in _SENTENCE.findall(passage) if s.strip()]
-    scored = sorted(range(len(sentences)),
-                    key=lambda i: (-len(words & set(tokenize(sentences[i]))), i))[:limit]
-    return "……".join(sentences[i] for i in sorted(scored))
+    sentences: list[str] = []
+    for line in passage.split("\n"):
+        # an enumerated item (（一）…) stays whole; other lines split into sentences
+        pieces = [line] if _ITEM.match(line) else _SENTENCE.findall(line)
+        sentences.extend(p.strip() for p in pieces if p.strip())
+    chosen = set(sorted(range(len(sentences)),
+                        key=lambda i: (-len(words & set(tokenize(sentences[i]))), i))[:limit])
+    for i in sorted(chosen):
+        j = i + 1
+        while sentences[i].endswith(("：", ":")) and j < len(sentences) and _ITEM.match(sentences[j]):
+            chosen.add(j)
+            j += 1
+    parts: list[str] = []
+    for i in sorted(chosen):
+        parts.append(sentences[i] if not parts or i - 1 in chosen else "……" + sentences[i])
+    return "".join(parts)
 
 
 def compose(question: str, hits: list[Hit], expansions: list[str] | None = None, max_sources: int = 4) -> Answer:

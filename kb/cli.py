@@ -90,6 +90,9 @@ def _open(config: Config, **kwargs):
     return KnowledgeBase(config, **kwargs)
 
 
+EMPTY = "知识库中还没有文档。先用 kb ingest 路径 入库（或运行 make run 入库演示语料）。"
+
+
 def _filters(kb, args) -> Filters:
     doc_ids = None
     if args.doc:
@@ -127,6 +130,9 @@ def cmd_ingest(config: Config, args) -> int:
 
 def cmd_search(config: Config, args) -> int:
     kb = _open(config)
+    if not kb.store.chunk_count():
+        print(EMPTY, file=sys.stderr)
+        return 1
     filters = _filters(kb, args)
     kb.warm()  # load the model and index first, so the time shown is the query's own
     started = time.perf_counter()
@@ -150,6 +156,9 @@ def cmd_search(config: Config, args) -> int:
 
 def cmd_ask(config: Config, args) -> int:
     kb = _open(config)
+    if not kb.store.chunk_count():
+        print(EMPTY, file=sys.stderr)
+        return 1
     answer = kb.ask(args.question, filters=_filters(kb, args))
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
@@ -170,7 +179,7 @@ def cmd_docs(config: Config, args) -> int:
         print(json.dumps(docs, ensure_ascii=False, indent=2))
         return 0
     if not docs:
-        print("知识库中还没有文档。用 kb ingest 路径 入库。")
+        print(EMPTY)
     for d in docs:
         extra = "，".join(x for x in (d["issuer"], d["doc_number"], d["date"]) if x)
         print(f"{d['id']:>4}  [{DOC_TYPES.get(d['doc_type'], d['doc_type'])}] 《{d['title']}》"

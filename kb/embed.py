@@ -57,6 +57,9 @@ def pick_device(requested: str | None) -> str:
 class Embedder:
     def __init__(self, config: Config):
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()  # no "Loading weights" bar on every command
 
         self.name = config.model
         self.batch_size = config.batch_size

@@ -92,12 +92,17 @@ class Searcher:
         scores: dict[int, float] = {}
         sources: dict[int, set[str]] = {}
         if mode in ("hybrid", "keyword"):
-            words = tokenize(" ".join([parsed.text, *parsed.expansions]))
-            ranked = self.store.keyword_search(words, self.keyword_depth, filters, parsed.phrases)
-            if not ranked and parsed.phrases:
-                ranked = [(cid, 0.0) for cid in self.store.phrase_chunk_ids(parsed.phrases, filters,
-                                                                              self.keyword_depth)]
-            self._fuse(scores, sources, ranked, self.keyword_weight, "keyword")
+            # The user's own words and the glossary-expanded words rank separately, so an
+            # expansion (兜底 → 最低生活保障) adds candidates without drowning the original term.
+            queries = [tokenize(parsed.text)]
+            if parsed.expansions:
+                queries.append(tokenize(" ".join([parsed.text, *parsed.expansions])))
+            for words in queries:
+                ranked = self.store.keyword_search(words, self.keyword_depth, filters, parsed.phrases)
+                if not ranked and parsed.phrases:
+                    ranked = [(cid, 0.0) for cid in self.store.phrase_chunk_ids(parsed.phrases, filters,
+                                                                                  self.keyword_depth)]
+                self._fuse(scores, sources, ranked, self.keyword_weight / len(queries), "keyword")
         if mode in ("hybrid", "dense") and len(self.vectors):
             allowed = None
             if parsed.phrases:

@@ -165,3 +165,12 @@ def test_ingestion_killed_half_way_keeps_the_previous_content(tmp_path, minilm_d
     kb = KnowledgeBase(config)
     assert kb.stats()["documents"] == 8
     assert len(kb.vectors) == kb.store.chunk_count()
+
+
+def test_cli_on_an_empty_knowledge_base_says_what_to_do(tmp_path, capsys, minilm_dir):
+    from kb.cli import main
+
+    assert main(["--data", str(tmp_path / "empty"), "--model", str(minilm_dir), "search", "低保"]) == 1
+    assert "kb ingest" in capsys.readouterr().err
+    assert main(["--data", str(tmp_path / "empty"), "--model", str(minilm_dir), "docs"]) == 0
+    assert "还没有文档" in capsys.readouterr().out
