@@ -22,9 +22,10 @@ _PART = re.compile(rf"^第[{CN_NUM}\d]+编(?:[\s\u3000]*\S.*)?$")
 _CHAPTER = re.compile(rf"^(?:第[{CN_NUM}\d]+章(?:[\s\u3000]*\S.*)?|序言|总则|附则|附件.{{0,30}})$")
 _SECTION = re.compile(rf"^第[{CN_NUM}\d]+节(?:[\s\u3000]*\S.*)?$")
 
+ITEM = re.compile(rf"^[（(][{CN_NUM}]+[)）]")  # （一） items of a 款, or second-level headings
 _PROSE_HEADINGS = (
     re.compile(rf"^(?:第[{CN_NUM}]+部分|[{CN_NUM}]+、)"),
-    re.compile(rf"^[（(][{CN_NUM}]+[)）]"),
+    ITEM,
     re.compile(r"^\d{1,2}(?:[.．、](?!\d)|\s)"),
 )
 _SENTENCE = re.compile(r"[^。！？；!?;\n]*(?:[。！？；!?;]+[”’」』）)]*|$)")
@@ -227,6 +228,11 @@ def _prose_chunks(lines: list[_Line], base_path: list[str], sizes: ChunkSizes) -
         section.append(line)
     flush()
     return chunks
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of one line, each with its end punctuation and closing quotes."""
+    return [m.group(0) for m in _SENTENCE.finditer(text) if m.group(0).strip()]
 
 
 def _sentences(line: _Line) -> list[_Line]:

@@ -42,8 +42,8 @@ def split_header(text: str) -> tuple[str, list[str]]:
     return title, header
 
 
-def guess_title(text: str, path: Path) -> str:
-    first, _ = split_header(text)
+def guess_title(first: str, path: Path) -> str:
+    """The first line when it reads like a title, else the file name without its version date."""
     if first and len(first) <= 60 and not first.endswith(("。", "；", "，")):
         return first.strip("《》")
     stem = _FILENAME_DATE.sub("", path.stem).strip()
@@ -112,8 +112,8 @@ def guess_doc_number(header_text: str) -> str:
 
 
 def recognise(text: str, path: Path) -> dict[str, str]:
-    title, header = split_header(text)
-    title = guess_title(text, path)
+    first, header = split_header(text)
+    title = guess_title(first, path)
     header_text = "\n".join(header) or "\n".join(text.split("\n")[:12])
     date, published, effective = guess_dates(header_text, path)
     return {

@@ -3,14 +3,12 @@ and a citation list with the verbatim passages. No language model."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
+from ingest.chunker import ITEM, split_sentences
 from kb.text import tokenize
 from kb.types import Hit
 
-_SENTENCE = re.compile(r"[^。！？；\n]+[。！？；]?")
-_ITEM = re.compile(r"^[（(][一二三四五六七八九十]+[)）]")
 NOT_FOUND = "知识库中没有找到与问题相关的内容。可以换个说法，或检查检索条件。"
 
 
@@ -36,13 +34,13 @@ def best_sentences(passage: str, words: set[str], limit: int = 2, short: int = 1
     sentences: list[str] = []
     for line in passage.split("\n"):
         # an enumerated item (（一）…) stays whole; other lines split into sentences
-        pieces = [line] if _ITEM.match(line) else _SENTENCE.findall(line)
+        pieces = [line] if ITEM.match(line) else split_sentences(line)
         sentences.extend(p.strip() for p in pieces if p.strip())
     chosen = set(sorted(range(len(sentences)),
                         key=lambda i: (-len(words & set(tokenize(sentences[i]))), i))[:limit])
     for i in sorted(chosen):
         j = i + 1
-        while sentences[i].endswith(("：", ":")) and j < len(sentences) and _ITEM.match(sentences[j]):
+        while sentences[i].endswith(("：", ":")) and j < len(sentences) and ITEM.match(sentences[j]):
             chosen.add(j)
             j += 1
     parts: list[str] = []

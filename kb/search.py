@@ -99,10 +99,11 @@ class Searcher:
                 queries.append(tokenize(" ".join([parsed.text, *parsed.expansions])))
             for words in queries:
                 ranked = self.store.keyword_search(words, self.keyword_depth, filters, parsed.phrases)
-                if not ranked and parsed.phrases:
-                    ranked = [(cid, 0.0) for cid in self.store.phrase_chunk_ids(parsed.phrases, filters,
-                                                                                  self.keyword_depth)]
                 self._fuse(scores, sources, ranked, self.keyword_weight / len(queries), "keyword")
+            if not scores and parsed.phrases:  # a phrase whose words jieba splits differently
+                ranked = [(cid, 0.0) for cid in self.store.phrase_chunk_ids(parsed.phrases, filters,
+                                                                              self.keyword_depth)]
+                self._fuse(scores, sources, ranked, self.keyword_weight, "keyword")
         if mode in ("hybrid", "dense") and len(self.vectors):
             allowed = None
             if parsed.phrases:

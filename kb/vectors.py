@@ -20,9 +20,9 @@ _FILE = re.compile(r"^vectors-(\d+)\.faiss$")
 
 
 class VectorIndex:
-    def __init__(self, dim: int):
+    def __init__(self, dim: int, index: faiss.Index | None = None):
         self.dim = dim
-        self.index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        self.index = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
 
     def __len__(self) -> int:
         return self.index.ntotal
@@ -76,9 +76,7 @@ class VectorIndex:
             return None
         if index.d != dim:
             return None
-        inst = cls.__new__(cls)
-        inst.dim, inst.index = dim, index
-        return inst
+        return cls(dim, index)
 
     @staticmethod
     def prune(folder: Path, keep: int) -> None:
