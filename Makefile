@@ -27,7 +27,7 @@ run: setup
 	@echo "  $(BIN)/kb search \"社会救助暂行办法第十一条\""
 
 lint: setup
-	$(BIN)/ruff check kb ingest tests scripts
+	$(BIN)/ruff check kb ingest tests scripts bench
 
 test: lint
 	$(BIN)/pytest -q -p no:cacheprovider

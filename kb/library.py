@@ -14,6 +14,7 @@ from tqdm import tqdm
 from ingest import ReadError, content_hash, find_files, load_document, read_manifest
 from kb.answer import Answer, compose
 from kb.config import Config
+from kb.embed import Embedder
 from kb.search import Searcher, normalise_title, parse_query
 from kb.store import Filters, Store
 from kb.text import Glossary, add_words, tokenize
@@ -48,12 +49,14 @@ class _Pending:
 
 
 class KnowledgeBase:
-    def __init__(self, config: Config | None = None, check_model: bool = True):
+    def __init__(self, config: Config | None = None, check_model: bool = True, embedder: Embedder | None = None):
+        """`embedder`: an already-loaded model (the app shares one; the benchmark wraps it in a cache)."""
         self.config = config or Config.load()
         self.check_model = check_model
         self.store = Store(self.config.db_path)
         self.glossary = Glossary.load(self.config.glossary)
-        self._embedder = None
+        self._embedder = embedder
+        self._dim_checked = False
         self._vectors: VectorIndex | None = None
         stored = self.store.get_meta("embedding_model")
         if check_model and stored and stored != self.config.model and self.store.chunk_count():
@@ -69,17 +72,17 @@ class KnowledgeBase:
 
     # ------------------------------------------------------------ components
     @property
-    def embedder(self):
+    def embedder(self) -> Embedder:
         if self._embedder is None:
-            from kb.embed import Embedder
-
             self._embedder = Embedder(self.config)
+        if not self._dim_checked:
             stored_dim = self.store.get_meta("embedding_dim")
             if (self.check_model and stored_dim and int(stored_dim) != self._embedder.dim
                     and self.store.chunk_count()):
                 raise ModelMismatchError(
                     f"向量维度不符：知识库为 {stored_dim} 维，模型“{self.config.model}”为 {self._embedder.dim} 维。"
                     "请运行 `kb reembed` 重建向量。")
+            self._dim_checked = True
         return self._embedder
 
     @property
