@@ -142,6 +142,15 @@ def _regulation_heading_level(s: str) -> int | None:
     return None
 
 
+def heading_level(line: str, regulation: bool) -> int | None:
+    """The heading level of a line (0 = top) as the chunker reads it, None for body text."""
+    line = line.strip()
+    if regulation:
+        return _regulation_heading_level(line)
+    found = _prose_heading(line)
+    return found[0] if found and found[1] == line else None
+
+
 def _is_header_line(s: str) -> bool:
     return bool(re.match(r"^[（(]?\d{4}\s*年\s*\d{1,2}\s*月", s)) and len(s) < 200
 

@@ -40,6 +40,7 @@ class Config:
     keyword_weight: float = 1.0
     dense_weight: float = 1.0
     chunk_sizes: ChunkSizes = field(default_factory=ChunkSizes)
+    upload_max_mb: int = 50  # the app refuses larger files
 
     @property
     def db_path(self) -> Path:
