@@ -209,14 +209,14 @@ def library_page(kb: KnowledgeBase, config: Config) -> None:
     with st.expander("删除文档"):
         titles = {d["id"]: f"{d['title']}（{d['date'] or '无日期'}，编号 {d['id']}）" for d in docs}
         doc_id = st.selectbox("要删除的文档", list(titles), format_func=titles.get, key="delete_doc")
-        confirm = st.checkbox("确认删除（原文、片段和向量都将移除）", key="delete_confirm")
+        confirm = st.checkbox("确认删除（原文、片段和向量都将移除）", key=f"delete_confirm-{state.upload_round}")
         if st.button("删除", disabled=not confirm):
             path = Path(next(d["path"] for d in docs if d["id"] == doc_id))
             title = kb.remove(doc_id)
             if path.parent == uploads_dir(config).resolve():
                 path.unlink(missing_ok=True)  # an uploaded copy goes with its document
             state.ingest_messages = [("success", f"已删除《{title}》")]
-            state.delete_confirm = False
+            state.upload_round += 1  # unticks the confirmation
             st.rerun()
 
 

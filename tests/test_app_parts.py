@@ -1,0 +1,127 @@
+"""The library parts under the app: rendering text as text, the material basket and its
+exports, and upload handling."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from conftest import REGULATIONS
+from docx import Document as DocxDocument
+
+from ingest import load_document
+from kb.basket import BasketItem, add, citation_list, move, to_docx, to_markdown
+from kb.render import HIGHLIGHT, document_blocks, escape, highlight, highlight_terms
+from kb.text import Glossary
+from kb.uploads import NAME_MAX, UploadError, safe_name, save_upload
+
+HOSTILE = '<script>alert(1)</script> <b>粗体</b> **星号** [链接](http://x) :red[红] $x$ # 标题'
+
+
+def test_escape_leaves_no_markup_unescaped():
+    out = escape(HOSTILE)
+    assert re.search(r"(?<!\\)[<>*\[\]():$#]", out) is None
+    # every ASCII punctuation character is backslash-escaped, so removing the escapes gives the text back
+    assert out.replace("\\", "") == HOSTILE.replace("\\", "")
+
+
+def test_escape_keeps_line_breaks_and_drops_code_indentation():
+    assert escape("第一行\n    第二行") == "第一行  \n第二行"
+
+
+def test_highlight_marks_terms_longest_first():
+    out = highlight("申请最低生活保障，应当提出申请。", ["最低生活保障", "申请", "生活"])
+    assert out.count(HIGHLIGHT.format("申请")) == 2
+    assert HIGHLIGHT.format("最低生活保障") in out and HIGHLIGHT.format("生活") not in out
+    assert highlight("a<b>申请", ["申请"]).startswith("a\\<b\\>")
+
+
+def test_highlight_terms_include_glossary_expansions():
+    terms = highlight_terms("低保怎么申请", Glossary.load(None))
+    assert "申请" in terms and "最低生活保障" in terms
+    assert all(len(t) >= 2 for t in terms)
+
+
+def test_document_blocks_keep_headings_and_mark_the_cited_article():
+    doc, chunks = load_document(REGULATIONS / "社会救助暂行办法(2019-03-02).md")
+    article = next(c for c in chunks if c.article == "第十一条")
+    blocks = document_blocks(doc.text, True, (article.start, article.end))
+    headings = [text for kind, text in blocks if kind == "heading"]
+    assert headings[:2] == ["第一章 总则", "第二章 最低生活保障"]
+    cited = [text for kind, text in blocks if kind == "cited"]
+    assert len(cited) == 1 and cited[0] == article.text
+    # the whole text is there, in order
+    body = "".join(text for _, text in blocks).replace("\n", "")
+    assert body == "".join(line for line in doc.text.split("\n") if line.strip()).replace("\n", "")
+
+
+def item(n: int, citation: str = "", note: str = "") -> BasketItem:
+    return BasketItem(chunk_id=n, doc_id=1, title="社会救助暂行办法", location=f"第{n}条",
+                      citation=citation or f"《社会救助暂行办法》第{n}条", text=f"第{n}条 正文<b>{n}</b>\n（一）项",
+                      start=n * 10, end=n * 10 + 5, note=note)
+
+
+def test_basket_add_skips_duplicates_and_move_stays_in_range():
+    items: list[BasketItem] = []
+    assert add(items, item(1)) and add(items, item(2)) and not add(items, item(1))
+    move(items, 0, 1)
+    assert [i.chunk_id for i in items] == [2, 1]
+    move(items, 0, -1)
+    move(items, 1, 1)
+    assert [i.chunk_id for i in items] == [2, 1]
+
+
+def test_markdown_export_quotes_passages_and_lists_citations_once():
+    items = [item(1, note="讲课时强调"), item(2), item(3, citation="《社会救助暂行办法》第1条")]
+    md = to_markdown(items, "低保专题")
+    assert md.startswith("# 低保专题\n")
+    assert "> 第1条 正文<b>1</b>\n> （一）项" in md
+    assert "出处：《社会救助暂行办法》第2条" in md and "备注：讲课时强调" in md
+    tail = md.split("## 引用文献", 1)[1]
+    assert tail.strip().splitlines() == ["1. 《社会救助暂行办法》第1条", "2. 《社会救助暂行办法》第2条"]
+    assert citation_list(items) == ["《社会救助暂行办法》第1条", "《社会救助暂行办法》第2条"]
+
+
+def test_docx_export_opens_with_passages_citations_and_notes():
+    data = to_docx([item(1, note="重点"), item(2)], "低保专题")
+    paragraphs = [p.text for p in DocxDocument(io.BytesIO(data)).paragraphs]
+    assert paragraphs[0] == "低保专题"
+    assert "第1条 正文<b>1</b>" in paragraphs and "（一）项" in paragraphs
+    assert "出处：《社会救助暂行办法》第1条" in paragraphs and "备注：重点" in paragraphs
+    end = paragraphs.index("引用文献")
+    assert paragraphs[end + 1:] == ["《社会救助暂行办法》第1条", "《社会救助暂行办法》第2条"]
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("../../etc/passwd.txt", "passwd.txt"),
+    ("..\\..\\windows\\win.ini.md", "win.ini.md"),
+    ("/abs/path/报告.pdf", "报告.pdf"),
+    (".hidden.txt", "hidden.txt"),
+    ("a\x00b\x1f<c>:d?.txt", "ab_c_d_.txt"),
+    ("..", "上传文件"),
+])
+def test_safe_name_never_leaves_the_folder(name, expected):
+    assert safe_name(name) == expected
+
+
+def test_safe_name_limits_length():
+    assert safe_name("长" * 500 + ".docx") == "长" * NAME_MAX + ".docx"
+
+
+def test_save_upload_checks_type_size_and_content(tmp_path):
+    folder = tmp_path / "uploads"
+    with pytest.raises(UploadError, match="不支持的文件类型“.exe”"):
+        save_upload("setup.exe", b"MZ", folder, 1000)
+    with pytest.raises(UploadError, match="文件过大"):
+        save_upload("大.txt", b"x" * 2001, folder, 2000)
+    with pytest.raises(UploadError, match="文件为空"):
+        save_upload("空.txt", b"", folder, 2000)
+    assert not folder.exists() or not any(folder.iterdir())
+
+    first = save_upload("../通知.txt", "第一版".encode(), folder, 2000)
+    assert first == folder / "通知.txt" and first.read_text(encoding="utf-8") == "第一版"
+    assert save_upload("通知.txt", "第一版".encode(), folder, 2000) == first  # same content: same file
+    second = save_upload("通知.txt", "第二版".encode(), folder, 2000)
+    assert second == folder / "通知-2.txt" and first.read_text(encoding="utf-8") == "第一版"
+    assert sorted(p.name for p in folder.iterdir()) == ["通知-2.txt", "通知.txt"]
