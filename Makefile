@@ -5,6 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export STUDYKB_DATA ?= kb_data
+PORT ?= 8501
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup run test lint clean
 
@@ -21,15 +24,19 @@ run: setup
 	$(BIN)/kb model-build
 	$(BIN)/kb ingest corpus --prune
 	@echo
-	@echo "知识库已就绪。检索示例："
-	@echo "  $(BIN)/kb search \"低保怎么申请\""
-	@echo "  $(BIN)/kb ask \"离婚要带什么材料\""
-	@echo "  $(BIN)/kb search \"社会救助暂行办法第十一条\""
+	@echo "知识库已就绪。命令行示例：$(BIN)/kb search \"低保怎么申请\""
+	@echo "浏览器界面：http://localhost:$(PORT) （Ctrl+C 停止）"
+	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address localhost
 
 lint: setup
-	$(BIN)/ruff check kb ingest tests scripts bench
+	$(BIN)/ruff check kb ingest tests scripts bench app.py
 
-test: lint
+# The browser test drives Debian's Chromium (never a downloaded browser); the font draws Chinese.
+$(CHROMIUM):
+	$(SUDO) apt-get update -q
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-wqy-microhei
+
+test: lint $(CHROMIUM)
 	$(BIN)/pytest -q -p no:cacheprovider
 
 clean:

@@ -100,7 +100,7 @@ def add_to_basket(hit: Hit) -> None:
 
 def hit_card(kb: KnowledgeBase, hit: Hit, n: int, terms: list[str], key: str) -> None:
     c = hit.citation
-    with st.container(border=True):
+    with st.container(border=True, key=f"{key}-card-{n}"):
         st.markdown(f"**{n}\\. {escape('《' + c.title + '》')}** {escape(c.location())}")
         meta = [DOC_TYPES.get(c.doc_type, ""), c.speaker, c.doc_number, c.date, f"第{c.page}页" if c.page else ""]
         st.caption(escape(" · ".join(m for m in meta if m)))

@@ -113,8 +113,10 @@ class KnowledgeBase:
         return index
 
     def warm(self) -> None:
-        """Load the model and the vector index now rather than at the first query."""
-        self.embedder, self.vectors  # noqa: B018
+        """Load the model, the vector index and jieba's dictionary now rather than at the first
+        query (each costs up to a second on first use)."""
+        self.vectors  # noqa: B018
+        self.embedder.encode_query(tokenize("预热")[0])
 
     @property
     def searcher(self) -> Searcher:
