@@ -123,26 +123,25 @@ class Searcher:
             sources.setdefault(chunk_id, set()).add(name)
 
     def _group(self, scores: dict[int, float], sources: dict[int, set[str]], k: int, skip: list[Hit]) -> list[Hit]:
-        """One hit per article (or per chunk outside articles), scored by its best chunk."""
+        """One hit per article (or per chunk outside articles), scored by its best chunk. The
+        versions of one law count as one: the article is shown from the newest version."""
         rows = self.store.chunks(list(scores))
-        groups: dict[tuple, tuple[float, int, set[str]]] = {}
-        for chunk_id, score in scores.items():
+        groups: dict[tuple, list] = {}  # key → [score, chunk id, sources, version date]
+        for chunk_id, score in sorted(scores.items(), key=lambda kv: -kv[1]):
             row = rows.get(chunk_id)
             if row is None:  # the vector index may briefly hold ids a crashed run never committed
                 continue
-            key = (row["doc_id"], row["article"]) if row["article"] else ("chunk", chunk_id)
-            best = groups.get(key)
-            if best is None or score > best[0]:
-                groups[key] = (score, chunk_id, sources[chunk_id] | (best[2] if best else set()))
-            else:
-                best[2].update(sources[chunk_id])
-        seen = {(h.doc_id, h.article) for h in skip if h.article}
+            key = (normalise_title(row["title"]), row["article"]) if row["article"] else ("chunk", chunk_id)
+            group = groups.setdefault(key, [score, chunk_id, set(), row["date"]])
+            group[2].update(sources[chunk_id])
+            if row["date"] > group[3]:  # a newer version of the same article
+                group[1], group[3] = chunk_id, row["date"]
+        seen = {(normalise_title(h.citation.title), h.article) for h in skip if h.article}
         out: list[Hit] = []
-        for _key, (score, chunk_id, matched) in sorted(groups.items(), key=lambda kv: -kv[1][0]):
-            row = rows[chunk_id]
-            if row["article"] and (row["doc_id"], row["article"]) in seen:
+        for key, (score, chunk_id, matched, _date) in sorted(groups.items(), key=lambda kv: -kv[1][0]):
+            if key in seen:
                 continue
-            out.append(self._hit(row, score, sorted(matched)))
+            out.append(self._hit(rows[chunk_id], score, sorted(matched)))
             if len(out) >= k:
                 break
         return out

@@ -174,3 +174,20 @@ def test_cli_on_an_empty_knowledge_base_says_what_to_do(tmp_path, capsys, minilm
     assert "kb ingest" in capsys.readouterr().err
     assert main(["--data", str(tmp_path / "empty"), "--model", str(minilm_dir), "docs"]) == 0
     assert "还没有文档" in capsys.readouterr().out
+
+
+def test_versions_of_a_law_show_each_article_once_from_the_newest(tmp_path, minilm_config):
+    old = "社会救助暂行办法\n\n第一章 总则\n\n第一条 为了加强社会救助，保障公民的基本生活，制定本办法。\n"
+    new = old.replace("保障公民的基本生活", "保障公民的基本生活，促进社会公平")
+    folder = tmp_path / "versions"
+    folder.mkdir()
+    (folder / "社会救助暂行办法(2014-02-21).txt").write_text(old, encoding="utf-8")
+    (folder / "社会救助暂行办法(2019-03-02).txt").write_text(new, encoding="utf-8")
+    kb = KnowledgeBase(minilm_config)
+    assert len(kb.ingest([folder], progress=False).added) == 2
+    for mode in ("hybrid", "keyword", "dense"):
+        hits = kb.search("社会救助 基本生活", k=5, mode=mode)
+        assert [(h.article, h.citation.date) for h in hits] == [("第一条", "2019-03-02")], mode
+    old_id = next(d["id"] for d in kb.documents() if d["date"] == "2014-02-21")
+    hits = kb.search("社会救助 基本生活", filters=Filters(doc_ids=[old_id]))
+    assert [(h.article, h.citation.date) for h in hits] == [("第一条", "2014-02-21")]

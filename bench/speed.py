@@ -1,0 +1,127 @@
+"""The speed users feel, on the STARD statute corpus (benchmark, not a test):
+
+    python -m bench.speed ../shared/eval/stard/train.jsonl            # the full corpus
+    python -m bench.speed ../shared/eval/stard/train.jsonl --subset
+
+- ingestion throughput: a fixed sample of laws ingested from scratch with the real model
+  (no embedding cache): articles/s, chunks/s, the share of time spent embedding;
+- query latency p50/p95 for keyword, dense and hybrid over the questions, knowledge base
+  loaded and warm, queries embedded for real;
+- cold start: a new `kb search` process, from start to its first printed result;
+- index size on disk and peak memory.
+The knowledge base is the one bench.stard builds (run that first; it fills the cache)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.stard import CACHE, DEFAULT_ARTICLES, SUBSET_MIN_ARTICLES, Corpus, build, read_queries, write_laws
+from kb.config import Config
+from kb.library import KnowledgeBase
+from kb.search import MODES
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def ingestion(corpus: Corpus, work: Path, articles: int) -> dict:
+    """Ingest whole laws (a fixed random sample, ~`articles` articles) into an empty knowledge base."""
+    laws = sorted(corpus.by_law)
+    random.Random(7).shuffle(laws)
+    sample, count = [], 0
+    for law in laws:
+        if count >= articles:
+            break
+        sample.append(law)
+        count += len(corpus.by_law[law])
+    shutil.rmtree(work, ignore_errors=True)
+    write_laws(corpus, sample, work / "laws")
+    kb = KnowledgeBase(Config.load(work / "kb", model_dir=CACHE / "models"))
+    kb.warm()  # model loading is cold start, not throughput
+    report = kb.ingest([work / "laws"], progress=False)
+    kb.close()
+    return {"laws": len(sample), "articles": count, "chunks": report.chunks, "seconds": report.seconds,
+            "articles_per_s": count / report.seconds, "chunks_per_s": report.chunks / report.seconds,
+            "embedding_share": report.embed_seconds / report.seconds}
+
+
+def latency(kb: KnowledgeBase, queries: list[str]) -> dict:
+    out = {}
+    for mode in MODES:
+        times = []
+        for q in queries:
+            t0 = time.perf_counter()
+            kb.search(q, k=10, mode=mode)
+            times.append((time.perf_counter() - t0) * 1000)
+        out[mode] = {"p50_ms": statistics.median(times), "p95_ms": percentile(times, 0.95),
+                     "max_ms": max(times), "queries": len(times)}
+    return out
+
+
+def cold_start(data: Path, query: str, runs: int = 3) -> dict:
+    """Wall time of a new `kb search` process (imports, model, index, jieba, the query)."""
+    kb_cli = Path(sys.executable).with_name("kb")
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        done = subprocess.run([str(kb_cli), "--data", str(data), "search", query, "--json", "-k", "1"],
+                              capture_output=True, text=True)
+        times.append(time.perf_counter() - t0)
+        if done.returncode != 0:
+            raise RuntimeError(done.stderr)
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return {"first_s": times[0], "median_s": statistics.median(times), "runs": runs, "peak_rss_mb": peak_kb / 1024}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("queries", type=Path)
+    parser.add_argument("--articles", type=Path, default=DEFAULT_ARTICLES)
+    parser.add_argument("--subset", action="store_true")
+    parser.add_argument("--ingest-articles", type=int, default=2000, help="size of the ingestion sample")
+    parser.add_argument("--limit", type=int, help="time only the first N questions")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args(argv)
+
+    corpus = Corpus.load(args.articles)
+    queries = read_queries(args.queries)[:args.limit]
+    laws = corpus.subset(queries, SUBSET_MIN_ARTICLES) if args.subset else sorted(corpus.by_law)
+    work = CACHE / (f"subset-{SUBSET_MIN_ARTICLES}" if args.subset else "full")
+    result: dict = {"articles": sum(len(corpus.by_law[law]) for law in laws), "laws": len(laws)}
+
+    kb, _ = build(corpus, laws, work)  # already built by bench.stard: only checks it is complete
+    kb.close()
+    data = work / "kb"
+    result["cold_start"] = cold_start(data, queries[0]["query"])
+
+    kb = KnowledgeBase(Config.load(data, model_dir=CACHE / "models"))  # the real model, no cache
+    t0 = time.perf_counter()
+    kb.warm()
+    result["load_s"] = time.perf_counter() - t0
+    stats = kb.stats()
+    result["chunks"] = stats["chunks"]
+    result["disk_mb"] = {"sqlite": stats["database_bytes"] / 2**20, "faiss": stats["vector_bytes"] / 2**20}
+    result["latency"] = latency(kb, [q["query"] for q in queries])
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kb.close()
+    result["ingestion"] = ingestion(corpus, CACHE / "ingest-sample", args.ingest_articles)
+
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+    if args.out:
+        args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
