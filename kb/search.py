@@ -85,6 +85,8 @@ class Searcher:
             raise ValueError(f"未知的检索方式：{mode}（可选 {', '.join(MODES)}）")
         filters = filters or Filters()
         parsed = parse_query(query, self.glossary)
+        # Each retriever offers at least twice the articles asked for: chunks of one article merge.
+        keyword_depth, dense_depth = max(self.keyword_depth, 2 * k), max(self.dense_depth, 2 * k)
         hits: list[Hit] = []
         cited = self.resolve_citation(parsed.text, filters)
         if cited:
@@ -98,11 +100,11 @@ class Searcher:
             if parsed.expansions:
                 queries.append(tokenize(" ".join([parsed.text, *parsed.expansions])))
             for words in queries:
-                ranked = self.store.keyword_search(words, self.keyword_depth, filters, parsed.phrases)
+                ranked = self.store.keyword_search(words, keyword_depth, filters, parsed.phrases)
                 self._fuse(scores, sources, ranked, self.keyword_weight / len(queries), "keyword")
             if not scores and parsed.phrases:  # a phrase whose words jieba splits differently
                 ranked = [(cid, 0.0) for cid in self.store.phrase_chunk_ids(parsed.phrases, filters,
-                                                                              self.keyword_depth)]
+                                                                              keyword_depth)]
                 self._fuse(scores, sources, ranked, self.keyword_weight, "keyword")
         if mode in ("hybrid", "dense") and len(self.vectors):
             allowed = None
@@ -111,7 +113,7 @@ class Searcher:
             elif filters.active():
                 allowed = self.store.filtered_chunk_ids(filters)
             dense_text = " ".join([parsed.text, *parsed.expansions])
-            ranked = self.vectors.search(self.embed_query(dense_text), self.dense_depth, allowed)
+            ranked = self.vectors.search(self.embed_query(dense_text), dense_depth, allowed)
             self._fuse(scores, sources, ranked, self.dense_weight, "dense")
         hits.extend(self._group(scores, sources, k + len(hits), skip=hits))
         return hits[:k]
