@@ -19,7 +19,7 @@ class CachedEmbedder:
         self.inner = embedder
         self.name, self.dim = embedder.name, embedder.dim
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(path)
+        self.conn = sqlite3.connect(path, check_same_thread=False)  # queries are embedded on a worker thread
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("CREATE TABLE IF NOT EXISTS vectors(key BLOB PRIMARY KEY, vector BLOB NOT NULL)")
         self.hits = self.misses = 0

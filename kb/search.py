@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,6 +20,8 @@ from kb.types import Hit
 from kb.vectors import VectorIndex
 
 MODES = ("hybrid", "keyword", "dense")
+# The query is embedded on this thread while SQLite ranks keywords: both release the GIL.
+_QUERY_EMBEDDING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed-query")
 _PHRASE = re.compile(r'"([^"]+)"|“([^”]+)”|「([^」]+)」')
 CN_DIGITS = "零一二三四五六七八九"
 _CITATION = re.compile(
@@ -93,6 +96,9 @@ class Searcher:
             hits.append(cited)
         scores: dict[int, float] = {}
         sources: dict[int, set[str]] = {}
+        dense = mode in ("hybrid", "dense") and len(self.vectors)
+        if dense:
+            query_vector = _QUERY_EMBEDDING.submit(self.embed_query, " ".join([parsed.text, *parsed.expansions]))
         if mode in ("hybrid", "keyword"):
             # The user's own words and the glossary-expanded words rank separately, so an
             # expansion (兜底 → 最低生活保障) adds candidates without drowning the original term.
@@ -106,14 +112,13 @@ class Searcher:
                 ranked = [(cid, 0.0) for cid in self.store.phrase_chunk_ids(parsed.phrases, filters,
                                                                               keyword_depth)]
                 self._fuse(scores, sources, ranked, self.keyword_weight, "keyword")
-        if mode in ("hybrid", "dense") and len(self.vectors):
+        if dense:
             allowed = None
             if parsed.phrases:
                 allowed = np.array(self.store.phrase_chunk_ids(parsed.phrases, filters, 100000), dtype=np.int64)
             elif filters.active():
                 allowed = self.store.filtered_chunk_ids(filters)
-            dense_text = " ".join([parsed.text, *parsed.expansions])
-            ranked = self.vectors.search(self.embed_query(dense_text), dense_depth, allowed)
+            ranked = self.vectors.search(query_vector.result(), dense_depth, allowed)
             self._fuse(scores, sources, ranked, self.dense_weight, "dense")
         hits.extend(self._group(scores, sources, k + len(hits), skip=hits))
         return hits[:k]

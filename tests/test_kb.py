@@ -191,3 +191,12 @@ def test_versions_of_a_law_show_each_article_once_from_the_newest(tmp_path, mini
     old_id = next(d["id"] for d in kb.documents() if d["date"] == "2014-02-21")
     hits = kb.search("社会救助 基本生活", filters=Filters(doc_ids=[old_id]))
     assert [(h.article, h.citation.date) for h in hits] == [("第一条", "2014-02-21")]
+
+
+def test_a_request_for_k_articles_is_filled_past_the_configured_depth(tmp_path, minilm_dir):
+    config = Config.load(tmp_path / "data", model=str(minilm_dir), keyword_depth=5, dense_depth=5)
+    kb = KnowledgeBase(config)
+    kb.ingest([copy_files(tmp_path / "docs", SMALL[0])], progress=False)
+    for mode in ("keyword", "dense", "hybrid"):
+        hits = kb.search("社会救助 申请 家庭", k=30, mode=mode)
+        assert len(hits) == 30 and len({h.article for h in hits}) == 30, mode
