@@ -55,14 +55,14 @@ def main() -> None:
         with st.sidebar:
             st.title("学习资料知识库")
             st.radio("页面", PAGES, key="page", label_visibility="collapsed")
-            st.caption(f"已收录 {len(kb.documents())} 份文档 · 素材篮 {len(state.basket)} 条")
-        page[state.page](kb, config)
+            docs = kb.documents()  # read once per run; every page works from this list
+            st.caption(f"已收录 {len(docs)} 份文档 · 素材篮 {len(state.basket)} 条")
+        page[state.page](kb, config, docs)
 
 
 # ------------------------------------------------------------------ shared parts
 
-def sidebar_filters(kb: KnowledgeBase) -> tuple[Filters, str]:
-    docs = kb.documents()
+def sidebar_filters(docs: list[dict]) -> tuple[Filters, str]:
     with st.sidebar:
         st.subheader("检索条件")
         types = st.multiselect("文档类型", list(DOC_TYPES), format_func=DOC_TYPES.get, key="f_types",
@@ -143,9 +143,9 @@ def cached(name: str, key: tuple, compute):
 
 # ------------------------------------------------------------------------ pages
 
-def search_page(kb: KnowledgeBase, config: Config) -> None:
+def search_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
     st.header("检索")
-    filters, mode = sidebar_filters(kb)
+    filters, mode = sidebar_filters(docs)
     query = st.text_input("检索内容", key="query",
                           placeholder="例如：低保怎么申请、社会救助暂行办法第十一条、\"兜底保障\"")
     if not query.strip():
@@ -162,9 +162,9 @@ def search_page(kb: KnowledgeBase, config: Config) -> None:
         hit_card(kb, hit, n, terms, "s")
 
 
-def ask_page(kb: KnowledgeBase, config: Config) -> None:
+def ask_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
     st.header("问答")
-    filters, _ = sidebar_filters(kb)
+    filters, _ = sidebar_filters(docs)
     question = st.text_input("问题", key="question", placeholder="例如：离婚要带什么材料")
     if not question.strip():
         st.info("输入问题后按回车。回答摘自知识库原文，每句标有出处编号 [n]。")
@@ -182,7 +182,7 @@ def ask_page(kb: KnowledgeBase, config: Config) -> None:
         hit_card(kb, hit, n, terms, "a")
 
 
-def library_page(kb: KnowledgeBase, config: Config) -> None:
+def library_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
     st.header("文库")
     state = st.session_state
     state.setdefault("upload_round", 0)
@@ -196,7 +196,6 @@ def library_page(kb: KnowledgeBase, config: Config) -> None:
     for kind, message in state.pop("ingest_messages", []):
         getattr(st, kind)(escape(message))
 
-    docs = kb.documents()
     st.subheader(f"已收录文档（{len(docs)} 份）")
     if not docs:
         st.info("知识库是空的。请上传文件，或在命令行运行 `kb ingest 文件夹`。")
@@ -213,15 +212,11 @@ def library_page(kb: KnowledgeBase, config: Config) -> None:
         if st.button("删除", disabled=not confirm):
             path = Path(next(d["path"] for d in docs if d["id"] == doc_id))
             title = kb.remove(doc_id)
-            if path.parent == uploads_dir(config).resolve():
+            if path.parent == config.uploads_path.resolve():
                 path.unlink(missing_ok=True)  # an uploaded copy goes with its document
             state.ingest_messages = [("success", f"已删除《{title}》")]
             state.upload_round += 1  # unticks the confirmation
             st.rerun()
-
-
-def uploads_dir(config: Config) -> Path:
-    return config.data_dir / "uploads"
 
 
 def ingest_uploads(kb: KnowledgeBase, config: Config, files) -> None:
@@ -229,7 +224,7 @@ def ingest_uploads(kb: KnowledgeBase, config: Config, files) -> None:
     paths: list[Path] = []
     for f in files:
         try:
-            paths.append(save_upload(f.name, f.getvalue(), uploads_dir(config), config.upload_max_mb * 2**20))
+            paths.append(save_upload(f.name, f.getvalue(), config.uploads_path, config.upload_max_mb * 2**20))
         except UploadError as exc:
             messages.append(("error", f"未入库：{exc.name}：{exc.reason}"))
     if paths:
@@ -253,19 +248,19 @@ def ingest_uploads(kb: KnowledgeBase, config: Config, files) -> None:
     st.session_state.ingest_messages = messages
 
 
-def document_page(kb: KnowledgeBase, config: Config) -> None:
+def document_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
     st.header("文档")
-    docs = {d["id"]: d for d in kb.documents()}
-    if not docs:
+    by_id = {d["id"]: d for d in docs}
+    if not by_id:
         st.info("知识库是空的。")
         return
     state = st.session_state
-    if state.get("doc_select") not in docs:
-        state.doc_select = next(iter(docs))
-    doc_id = st.selectbox("文档", list(docs), key="doc_select", format_func=lambda i: doc_label(docs[i]))
+    if state.get("doc_select") not in by_id:
+        state.doc_select = next(iter(by_id))
+    doc_id = st.selectbox("文档", list(by_id), key="doc_select", format_func=lambda i: doc_label(by_id[i]))
     doc = kb.store.document(doc_id)
     meta = [DOC_TYPES.get(doc.doc_type, ""), doc.issuer, doc.doc_number, doc.published or doc.date,
-            f"{doc.effective}施行" if doc.effective else "", f"{docs[doc_id]['chunks']} 个片段"]
+            f"{doc.effective}施行" if doc.effective else "", f"{by_id[doc_id]['chunks']} 个片段"]
     st.subheader(escape(doc.title))
     st.caption(escape(" · ".join(m for m in meta if m)))
     cited = state.get("cited")
@@ -285,7 +280,7 @@ def document_page(kb: KnowledgeBase, config: Config) -> None:
                 "?.scrollIntoView({block: 'center'}), 300)</script>", unsafe_allow_javascript=True)
 
 
-def basket_page(kb: KnowledgeBase, config: Config) -> None:
+def basket_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
     st.header("素材篮")
     items: list[BasketItem] = st.session_state.basket
     if not items:

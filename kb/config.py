@@ -47,6 +47,11 @@ class Config:
         return self.data_dir / "kb.sqlite3"
 
     @property
+    def uploads_path(self) -> Path:
+        """Files handed in through the app, kept as the originals of their documents."""
+        return self.data_dir / "uploads"
+
+    @property
     def models_path(self) -> Path:
         return self.model_dir or self.data_dir / "models"
 

@@ -8,7 +8,7 @@ import re
 import unicodedata
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from ingest.readers import SUPPORTED_SUFFIXES
+from ingest import SUPPORTED_SUFFIXES, content_hash
 
 NAME_MAX = 100
 
@@ -45,10 +45,11 @@ def save_upload(name: str, data: bytes, folder: Path, max_bytes: int) -> Path:
     if not data:
         raise UploadError(name, "文件为空")
     folder.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256(data).hexdigest()
     stem, n = Path(clean).stem, 1
     path = folder / clean
     while path.exists():
-        if hashlib.sha256(path.read_bytes()).digest() == hashlib.sha256(data).digest():
+        if content_hash(path) == digest:
             return path
         n += 1
         path = folder / f"{stem}-{n}{suffix}"
