@@ -29,7 +29,7 @@ run: setup
 	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address localhost
 
 lint: setup
-	$(BIN)/ruff check kb ingest tests scripts bench app.py
+	$(BIN)/ruff check kb ingest webapp tests scripts bench app.py
 
 # The browser test drives Debian's Chromium (never a downloaded browser); the font draws Chinese.
 $(CHROMIUM):

@@ -1,6 +1,6 @@
 """studykb in the browser: 检索, 问答, 文库, 文档, 素材篮. A thin layer over kb.library:
 the knowledge base and its model are loaded once per process and shared by every session
-(one lock serialises them); document text always goes through kb.render, shown as text.
+(one lock serialises them); document text always goes through webapp.render, shown as text.
 
     streamlit run app.py        (STUDYKB_DATA and the other settings as for the CLI)
 """
@@ -14,19 +14,17 @@ from pathlib import Path
 
 import streamlit as st
 
-from ingest import SUPPORTED_SUFFIXES
+from ingest import DOC_TYPES, SUPPORTED_SUFFIXES
 from kb.answer import Answer
-from kb.basket import BasketItem, add, move, to_docx, to_markdown
 from kb.config import Config
+from kb.errors import StudyKBError, UploadError
 from kb.library import KnowledgeBase
-from kb.render import document_blocks, escape, highlight, highlight_terms
-from kb.store import Filters
-from kb.types import DOC_TYPES, Hit
-from kb.uploads import UploadError, save_upload
+from kb.types import SEARCH_MODES, Filters, Hit
+from webapp.basket import BasketItem, add, move, to_docx, to_markdown
+from webapp.render import document_blocks, escape, highlight, highlight_terms
+from webapp.uploads import save_upload
 
 PAGES = ("检索", "问答", "文库", "文档", "素材篮")
-MODES = {"hybrid": "混合（推荐）", "keyword": "关键词", "dense": "语义"}
-CONTEXT_CHARS = 300
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
@@ -44,7 +42,7 @@ def main() -> None:
     config = Config.load()
     try:
         kb, lock = open_kb(str(config.data_dir), config.model)
-    except Exception as exc:  # a mismatched model or a damaged file: say so, don't show a traceback
+    except StudyKBError as exc:  # a mismatched model or a damaged file: say so, don't show a traceback
         st.error(f"知识库无法打开：{exc}")
         st.stop()
     state = st.session_state
@@ -73,7 +71,7 @@ def sidebar_filters(docs: list[dict]) -> tuple[Filters, str]:
                                  placeholder="全部")
         titles = {d["id"]: doc_label(d) for d in docs}
         doc_ids = st.multiselect("限定文档", list(titles), format_func=titles.get, key="f_docs", placeholder="全部")
-        mode = st.selectbox("检索方式", list(MODES), format_func=MODES.get, key="f_mode")
+        mode = st.selectbox("检索方式", list(SEARCH_MODES), format_func=SEARCH_MODES.get, key="f_mode")
     filters = Filters(doc_types=types or None, date_from=date_from.isoformat() if date_from else None,
                       date_to=date_to.isoformat() if date_to else None, doc_ids=doc_ids or None,
                       issuers=issuers or None)
@@ -111,24 +109,12 @@ def hit_card(kb: KnowledgeBase, hit: Hit, n: int, terms: list[str], key: str) ->
         right.button("查看原文", key=f"{key}-open-{hit.chunk_id}", on_click=open_document,
                      args=(hit.doc_id, hit.start, hit.end), icon=":material/description:")
         with st.expander("上下文"):
-            before, after = context(kb, hit)
+            before, after = kb.context(hit)
             if before:
                 st.markdown(escape(before))
             st.markdown(f"**{escape(hit.text)}**")
             if after:
                 st.markdown(escape(after))
-
-
-def context(kb: KnowledgeBase, hit: Hit) -> tuple[str, str]:
-    """The whole lines around a passage, about CONTEXT_CHARS each side."""
-    start = max(0, hit.start - CONTEXT_CHARS)
-    before = kb.store.document_text(hit.doc_id, start, hit.start)
-    after = kb.store.document_text(hit.doc_id, hit.end, hit.end + CONTEXT_CHARS)
-    if start > 0 and "\n" in before:
-        before = before.split("\n", 1)[1]
-    if len(after) == CONTEXT_CHARS and "\n" in after:
-        after = after.rsplit("\n", 1)[0]
-    return before.strip(), after.strip()
 
 
 def cached(name: str, key: tuple, compute):
@@ -157,7 +143,7 @@ def search_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
     st.caption(f"共 {len(hits)} 条结果，用时 {seconds * 1000:.0f} 毫秒")
     if not hits:
         st.warning("没有找到相关内容。可以换个说法，或放宽检索条件。")
-    terms = highlight_terms(query, kb.glossary)
+    terms = highlight_terms(query, kb.words, kb.glossary)
     for n, hit in enumerate(hits, 1):
         hit_card(kb, hit, n, terms, "s")
 
@@ -177,7 +163,7 @@ def ask_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
     st.caption(f"用时 {seconds * 1000:.0f} 毫秒")
     if answer.sources:
         st.subheader("引用的原文")
-    terms = highlight_terms(question, kb.glossary)
+    terms = highlight_terms(question, kb.words, kb.glossary)
     for n, hit in enumerate(answer.sources, 1):
         hit_card(kb, hit, n, terms, "a")
 
@@ -210,10 +196,7 @@ def library_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
         doc_id = st.selectbox("要删除的文档", list(titles), format_func=titles.get, key="delete_doc")
         confirm = st.checkbox("确认删除（原文、片段和向量都将移除）", key=f"delete_confirm-{state.upload_round}")
         if st.button("删除", disabled=not confirm):
-            path = Path(next(d["path"] for d in docs if d["id"] == doc_id))
-            title = kb.remove(doc_id)
-            if path.parent == config.uploads_path.resolve():
-                path.unlink(missing_ok=True)  # an uploaded copy goes with its document
+            title = kb.remove(doc_id)  # an uploaded copy goes with its document
             state.ingest_messages = [("success", f"已删除《{title}》")]
             state.upload_round += 1  # unticks the confirmation
             st.rerun()
@@ -258,7 +241,7 @@ def document_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
     if state.get("doc_select") not in by_id:
         state.doc_select = next(iter(by_id))
     doc_id = st.selectbox("文档", list(by_id), key="doc_select", format_func=lambda i: doc_label(by_id[i]))
-    doc = kb.store.document(doc_id)
+    doc = kb.document(doc_id)
     meta = [DOC_TYPES.get(doc.doc_type, ""), doc.issuer, doc.doc_number, doc.published or doc.date,
             f"{doc.effective}施行" if doc.effective else "", f"{by_id[doc_id]['chunks']} 个片段"]
     st.subheader(escape(doc.title))

@@ -27,7 +27,7 @@ from pathlib import Path
 from bench.stard import CACHE, DEFAULT_ARTICLES, SUBSET_MIN_ARTICLES, Corpus, build, read_queries, write_laws
 from kb.config import Config
 from kb.library import KnowledgeBase
-from kb.search import MODES
+from kb.types import SEARCH_MODES
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -58,7 +58,7 @@ def ingestion(corpus: Corpus, work: Path, articles: int) -> dict:
 
 def latency(kb: KnowledgeBase, queries: list[str]) -> dict:
     out = {}
-    for mode in MODES:
+    for mode in SEARCH_MODES:
         times = []
         for q in queries:
             t0 = time.perf_counter()

@@ -24,7 +24,7 @@ from pathlib import Path
 from bench.metrics import score
 from kb.config import Config
 from kb.library import KnowledgeBase
-from kb.search import MODES
+from kb.types import SEARCH_MODES
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_ARTICLES = HERE.parent.parent / "shared" / "eval" / "stard" / "articles.jsonl"
@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-articles", type=int, default=SUBSET_MIN_ARTICLES, help="size of the subset")
     parser.add_argument("--work", type=Path, help="where the laws and the knowledge base are built")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the knowledge base (embeddings stay cached)")
-    parser.add_argument("--modes", default=",".join(MODES))
+    parser.add_argument("--modes", default=",".join(SEARCH_MODES))
     parser.add_argument("--limit", type=int, help="score only the first N questions")
     parser.add_argument("--out", type=Path, help="write the results as JSON here")
     args = parser.parse_args(argv)

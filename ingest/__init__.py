@@ -1,20 +1,39 @@
-"""Files → documents with metadata → structure-aware chunks."""
+"""Files → documents with metadata → structure-aware chunks.
+
+`scan` is the one call the knowledge base makes: it finds the files, reads their
+manifests, hashes each file, asks the caller whether it wants it (an unchanged file is
+not read again), and yields each file's document and chunks, or its error."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.chunker import ChunkSizes, chunk_document
+from ingest.errors import ReadError, StudyKBError
 from ingest.metadata import recognise
-from ingest.readers import SUPPORTED_SUFFIXES, ReadError, read_file
-from kb.types import DOC_TYPES, Chunk, Document
+from ingest.readers import SUPPORTED_SUFFIXES, read_file
+from ingest.types import DOC_TYPES, Chunk, Document
 
 MANIFEST = "manifest.json"
 OVERRIDABLE = ("title", "doc_type", "issuer", "doc_number", "date", "published", "effective", "speaker")
 
-__all__ = ["ReadError", "SUPPORTED_SUFFIXES", "content_hash", "find_files", "load_document", "read_manifest"]
+__all__ = ["DOC_TYPES", "SUPPORTED_SUFFIXES", "Chunk", "ChunkSizes", "Document", "ReadError", "Scanned",
+           "StudyKBError", "content_hash", "find_files", "load_document", "read_manifest", "scan"]
+
+
+@dataclass
+class Scanned:
+    """One file of a scan: its document and chunks, or the reason it could not be read."""
+
+    path: str  # as named by the caller
+    digest: str = ""
+    document: Document | None = None
+    chunks: list[Chunk] = field(default_factory=list)
+    error: ReadError | None = None
 
 
 def content_hash(path: Path) -> str:
@@ -75,3 +94,32 @@ def load_document(path: Path, overrides: dict | None = None, sizes: ChunkSizes |
     if not chunks:
         raise ReadError(path, "没有切分出任何正文片段")
     return doc, chunks
+
+
+def scan(paths: list[Path], sizes: ChunkSizes | None = None, overrides: dict | None = None,
+         wanted: Callable[[Path, str], bool] | None = None) -> Iterator[Scanned]:
+    """Every file named or under the folders named, in order. `wanted(path, digest)` is asked
+    before a file is read (False: skip it, e.g. unchanged); `overrides` win over manifests.
+    A bad manifest or file is yielded with its error and never stops the others."""
+    manifest: dict[str, dict] = {}
+    for folder in [p for p in paths if p.is_dir()]:
+        for found in dict.fromkeys([folder, *(m.parent for m in folder.rglob(MANIFEST))]):  # each once
+            try:
+                manifest.update(read_manifest(found))
+            except ReadError as exc:
+                yield Scanned(exc.path, error=exc)
+    for path in find_files(paths):
+        item = Scanned(str(path))
+        try:
+            if not path.exists():
+                raise ReadError(path, "文件不存在")
+            item.digest = content_hash(path)
+            if wanted and not wanted(path, item.digest):
+                continue
+            meta = {**manifest.get(str(path.resolve()), {}), **(overrides or {})}
+            item.document, item.chunks = load_document(path, meta, sizes, item.digest)
+        except ReadError as exc:
+            item.error = exc
+        except Exception as exc:  # a reader's bug on one hostile file must not stop the others
+            item.error = ReadError(path, f"读取时出错：{type(exc).__name__}: {exc}")
+        yield item

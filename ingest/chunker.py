@@ -12,7 +12,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from kb.types import Chunk
+from ingest.types import Chunk
 
 CN_NUM = "一二三四五六七八九十百千零〇两"
 # PDF text often loses the space after 第X条; the lookahead keeps out references such as 第三条规定的.

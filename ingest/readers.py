@@ -11,16 +11,9 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ingest.errors import ReadError
+
 SUPPORTED_SUFFIXES = (".pdf", ".docx", ".txt", ".md", ".markdown", ".html", ".htm")
-
-
-class ReadError(Exception):
-    """A file that cannot be read; the message names the file and the reason."""
-
-    def __init__(self, path: Path | str, reason: str):
-        self.path = str(path)
-        self.reason = reason
-        super().__init__(f"{path}：{reason}")
 
 
 @dataclass

@@ -3,10 +3,10 @@ and a citation list with the verbatim passages. No language model."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ingest.chunker import ITEM, split_sentences
-from kb.text import tokenize
 from kb.types import Hit
 
 NOT_FOUND = "知识库中没有找到与问题相关的内容。可以换个说法，或检查检索条件。"
@@ -26,8 +26,11 @@ class Answer:
         }
 
 
-def best_sentences(passage: str, words: set[str], limit: int = 2, short: int = 160) -> str:
-    """The passage itself when short; else its sentences sharing most words with the question,
+Tokenize = Callable[[str], list[str]]  # the knowledge base's segmentation (kb.text.Words)
+
+
+def best_sentences(passage: str, words: set[str], tokenize: Tokenize, limit: int = 2, short: int = 160) -> str:
+    """The passage itself when short; else its sentences sharing most `words` (the question's)
     in order. A chosen sentence that introduces a list (ends with ：) keeps its items."""
     if len(passage) <= short:
         return passage.replace("\n", "")
@@ -49,12 +52,13 @@ def best_sentences(passage: str, words: set[str], limit: int = 2, short: int = 1
     return "".join(parts)
 
 
-def compose(question: str, hits: list[Hit], expansions: list[str] | None = None, max_sources: int = 4) -> Answer:
+def compose(question: str, hits: list[Hit], tokenize: Tokenize, expansions: list[str] | None = None,
+            max_sources: int = 4) -> Answer:
     if not hits:
         return Answer(question, NOT_FOUND)
     words = set(tokenize(" ".join([question, *(expansions or [])])))
     sources = hits[:max_sources]
     lines = [f"关于“{question}”，知识库中的相关规定和论述如下："]
     for n, hit in enumerate(sources, 1):
-        lines.append(f"{n}. {hit.citation.format()}：{best_sentences(hit.text, words)}[{n}]")
+        lines.append(f"{n}. {hit.citation.format()}：{best_sentences(hit.text, words, tokenize)}[{n}]")
     return Answer(question, "\n".join(lines), sources)

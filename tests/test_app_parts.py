@@ -11,10 +11,10 @@ from conftest import REGULATIONS
 from docx import Document as DocxDocument
 
 from ingest import load_document
-from kb.basket import BasketItem, add, citation_list, move, to_docx, to_markdown
-from kb.render import HIGHLIGHT, document_blocks, escape, highlight, highlight_terms
-from kb.text import Glossary
-from kb.uploads import NAME_MAX, UploadError, safe_name, save_upload
+from kb.text import Glossary, Words
+from webapp.basket import BasketItem, add, citation_list, move, to_docx, to_markdown
+from webapp.render import HIGHLIGHT, document_blocks, escape, highlight, highlight_terms
+from webapp.uploads import NAME_MAX, UploadError, safe_name, save_upload
 
 HOSTILE = '<script>alert(1)</script> <b>粗体</b> **星号** [链接](http://x) :red[红] $x$ # 标题'
 
@@ -38,7 +38,7 @@ def test_highlight_marks_terms_longest_first():
 
 
 def test_highlight_terms_include_glossary_expansions():
-    terms = highlight_terms("低保怎么申请", Glossary.load(None))
+    terms = highlight_terms("低保怎么申请", Words(), Glossary.load(None))
     assert "申请" in terms and "最低生活保障" in terms
     assert all(len(t) >= 2 for t in terms)
 

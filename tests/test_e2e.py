@@ -115,13 +115,14 @@ def test_reingest_skips_everything(capsys, data_dir):
 
 def test_answer_keeps_the_listed_items_of_an_article():
     from kb.answer import best_sentences
-    from kb.text import tokenize
+    from kb.text import Words
 
     article = ("第十一条 申请最低生活保障，按照下列程序办理：\n"
                "(一)由共同生活的家庭成员提出书面申请；家庭成员申请有困难的，可以委托村民委员会代为提出申请。\n"
                "(二)乡镇人民政府、街道办事处应当对申请人的家庭收入状况、财产状况进行调查核实，提出初审意见。\n"
                "(三)县级人民政府民政部门经审查，对符合条件的申请予以批准。\n"
                "对不符合条件的申请不予批准，并书面向申请人说明理由。本条规定也适用于其他情形。")
-    picked = best_sentences(article, set(tokenize("最低生活保障 申请 程序")), limit=1)
+    words = Words()
+    picked = best_sentences(article, set(words("最低生活保障 申请 程序")), words, limit=1)
     assert picked.startswith("第十一条 申请最低生活保障，按照下列程序办理：(一)")
     assert "(二)" in picked and "(三)县级人民政府民政部门经审查" in picked

@@ -15,8 +15,10 @@ import pytest
 from conftest import REGULATIONS, REPORT, copy_files
 
 from kb.config import Config
-from kb.library import KnowledgeBase, ModelMismatchError
-from kb.store import Filters
+from kb.errors import DocumentNotFound, ModelMismatchError
+from kb.library import KnowledgeBase
+from kb.text import Words
+from kb.types import Filters
 
 SMALL = [REGULATIONS / "社会救助暂行办法(2019-03-02).md", REGULATIONS / "殡葬管理条例(2012-11-09).docx", REPORT]
 
@@ -200,3 +202,93 @@ def test_a_request_for_k_articles_is_filled_past_the_configured_depth(tmp_path, 
     for mode in ("keyword", "dense", "hybrid"):
         hits = kb.search("社会救助 申请 家庭", k=30, mode=mode)
         assert len(hits) == 30 and len({h.article for h in hits}) == 30, mode
+
+
+def test_a_citation_lookup_obeys_every_filter(tmp_path, minilm_config):
+    kb = KnowledgeBase(minilm_config)
+    kb.ingest(SMALL, progress=False)
+    query = "社会救助暂行办法第十一条"
+    assert kb.search(query, k=1)[0].matched_by == ["citation"]
+    for filters in (Filters(doc_types=["report"]), Filters(date_to="2015-01-01"), Filters(date_from="2020-01-01"),
+                    Filters(issuers=["市民政局党组"])):
+        assert all("citation" not in h.matched_by and h.citation.title != "社会救助暂行办法"
+                   for h in kb.search(query, k=5, filters=filters)), filters
+    assert kb.search(query, k=1, filters=Filters(doc_types=["regulation"], issuers=["国务院"]))[0].matched_by == [
+        "citation"]
+
+
+def test_the_door_for_interfaces_document_context_emptiness(tmp_path, minilm_config):
+    kb = KnowledgeBase(minilm_config)
+    assert kb.is_empty()
+    kb.ingest(SMALL[:1], progress=False)
+    assert not kb.is_empty()
+    hit = kb.search("社会救助暂行办法第十一条", k=1)[0]
+    doc = kb.document(hit.doc_id)
+    assert doc.title == "社会救助暂行办法" and doc.text[hit.start:hit.end] == hit.text
+    before, after = kb.context(hit, chars=120)
+    assert before.endswith("。") and doc.text[:hit.start].rstrip().endswith(before)
+    assert after.startswith("第十二条") and doc.text[hit.end:].lstrip().startswith(after)
+    with pytest.raises(DocumentNotFound):
+        kb.document(9999)
+    with pytest.raises(DocumentNotFound):
+        kb.remove(9999)
+
+
+def test_remove_deletes_an_uploaded_copy_and_never_a_users_file(tmp_path, minilm_config):
+    kb = KnowledgeBase(minilm_config)
+    uploaded = copy_files(minilm_config.uploads_path, REPORT) / REPORT.name
+    own = copy_files(tmp_path / "mine", SMALL[0]) / SMALL[0].name
+    kb.ingest([uploaded, own], progress=False)
+    ids = {d["path"]: d["id"] for d in kb.documents()}
+    kb.remove(ids[str(uploaded.resolve())])
+    kb.remove(ids[str(own.resolve())])
+    assert not uploaded.exists() and own.exists() and kb.is_empty()
+
+
+def test_segmentation_belongs_to_the_knowledge_base_not_to_jieba(tmp_path, minilm_config):
+    import jieba
+
+    term = "兜底保障网格员"
+    global_before = jieba.lcut_for_search(term)
+    words = Words()
+    words.add([term])
+    assert term in words(term)
+    assert jieba.lcut_for_search(term) == global_before and term not in Words()(term)
+    # a knowledge base teaches its own segmentation the titles it holds
+    kb = KnowledgeBase(minilm_config)
+    kb.ingest(SMALL[:1], progress=False)
+    assert "社会救助暂行办法" in kb.words("社会救助暂行办法怎么规定")
+    assert "社会救助暂行办法" not in jieba.lcut_for_search("社会救助暂行办法怎么规定")
+
+
+def test_close_ends_the_query_thread(tmp_path, minilm_config):
+    kb = KnowledgeBase(minilm_config)
+    kb.ingest(SMALL[:1], progress=False)
+    kb.search("申请", k=1)
+    threads = list(kb._pool._threads)  # the knowledge base's own worker, not other tests'
+    assert threads and all(t.is_alive() for t in threads)
+    kb.close()
+    assert not any(t.is_alive() for t in threads)
+
+
+def test_the_cli_shows_our_errors_as_one_line_and_lets_bugs_keep_their_traceback(tmp_path, capsys, minilm_config,
+                                                                             monkeypatch):
+    from kb.cli import main
+
+    data = ["--data", str(minilm_config.data_dir), "--model", minilm_config.model]
+    KnowledgeBase(minilm_config).ingest(SMALL[:1], progress=False)
+    assert main([*data, "search", "低保", "--doc", "没有这个文档"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("错误：没有这个文档：") and "Traceback" not in err
+    (tmp_path / "studykb.toml").write_text("no_such_setting = 1\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert main([*data, "stats"]) == 1
+    assert "no_such_setting" in capsys.readouterr().err
+    (tmp_path / "studykb.toml").unlink()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(KnowledgeBase, "search", broken)
+    with pytest.raises(RuntimeError, match="a bug"):
+        main([*data, "search", "低保"])

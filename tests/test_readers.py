@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 from conftest import REGULATIONS, REPORT
@@ -132,3 +133,40 @@ def test_decode_prefers_utf8_over_gb18030():
     # Valid UTF-8 must never be misread as GB18030 (both accept many byte sequences).
     text, enc = decode_text("x.txt", "民政局".encode())
     assert (text, enc) == ("民政局", "utf-8")
+
+
+def test_scan_yields_documents_and_errors_and_asks_before_reading(tmp_path):
+    from ingest import scan
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "办法.md").write_bytes((REGULATIONS / "社会救助暂行办法(2019-03-02).md").read_bytes())
+    (folder / "汇报.txt").write_bytes(REPORT.read_bytes())
+    (folder / "坏的.pdf").write_bytes(b"%PDF-1.4 broken")
+    (folder / "manifest.json").write_text('{"汇报.txt": {"doc_type": "report", "issuer": "某局"}}', encoding="utf-8")
+    asked = []
+
+    def wanted(path, digest):
+        asked.append(path.name)
+        return path.name != "办法.md"  # as if it were unchanged
+
+    items = {Path(i.path).name: i for i in scan([folder], wanted=wanted)}
+    assert sorted(asked) == sorted(["坏的.pdf", "办法.md", "汇报.txt"])
+    assert set(items) == {"坏的.pdf", "汇报.txt"}  # the unwanted file is never read
+    report = items["汇报.txt"]
+    assert report.error is None and report.chunks and len(report.digest) == 64
+    assert (report.document.doc_type, report.document.issuer) == ("report", "某局")
+    assert items["坏的.pdf"].error and "PDF" in items["坏的.pdf"].error.reason and not items["坏的.pdf"].chunks
+
+
+def test_a_bad_manifest_is_reported_and_the_files_still_come(tmp_path):
+    from ingest import scan
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "汇报.txt").write_bytes(REPORT.read_bytes())
+    (folder / "manifest.json").write_text("{not json", encoding="utf-8")
+    items = list(scan([folder]))
+    assert len(items) == 2
+    assert items[0].error and items[0].path.endswith("manifest.json") and "清单文件格式错误" in items[0].error.reason
+    assert items[1].document and items[1].document.doc_type == "report"  # recognised from the text

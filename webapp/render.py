@@ -5,10 +5,11 @@ runs nothing. Query words are highlighted."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from ingest.chunker import heading_level
-from kb.search import parse_query
-from kb.text import Glossary, tokenize
+from kb.query import parse_query
+from kb.text import Glossary
 
 # CommonMark lets any ASCII punctuation be backslash-escaped; Streamlit adds :directives[] and $math$.
 _MARKUP = re.compile(r"([!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])")
@@ -24,9 +25,10 @@ def escape(text: str) -> str:
     return highlight(text, [])
 
 
-def highlight_terms(query: str, glossary: Glossary | None = None) -> list[str]:
-    """The words of a query worth marking in a passage: its own words, quoted phrases and
-    glossary expansions, longest first (single characters would mark half the page)."""
+def highlight_terms(query: str, tokenize: Callable[[str], list[str]], glossary: Glossary | None = None) -> list[str]:
+    """The words of a query worth marking in a passage: its own words (as `tokenize`, the
+    knowledge base's segmentation, finds them), quoted phrases and glossary expansions,
+    longest first (single characters would mark half the page)."""
     parsed = parse_query(query, glossary)
     words = set(tokenize(parsed.text)) | set(parsed.phrases) | set(parsed.expansions)
     return sorted((w for w in words if len(w.strip()) >= 2), key=len, reverse=True)

@@ -9,14 +9,9 @@ import unicodedata
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from ingest import SUPPORTED_SUFFIXES, content_hash
+from kb.errors import UploadError
 
 NAME_MAX = 100
-
-
-class UploadError(Exception):
-    def __init__(self, name: str, reason: str):
-        super().__init__(f"{name}：{reason}")
-        self.name, self.reason = name, reason
 
 
 def safe_name(name: str) -> str:

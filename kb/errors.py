@@ -1,0 +1,38 @@
+"""The core's errors: one family (StudyKBError, from ingest.errors), each naming its subject
+and the reason in Chinese. The CLI and the app catch this family alone and show its message;
+any other exception is a bug and keeps its traceback."""
+
+from __future__ import annotations
+
+from ingest.errors import ReadError, StudyKBError
+
+__all__ = ["ConfigError", "DocumentNotFound", "ModelError", "ModelMismatchError", "ReadError", "StoreError",
+           "StudyKBError", "UploadError"]
+
+
+class ConfigError(StudyKBError):
+    """A setting or a settings file (studykb.toml, the glossary) that cannot be used."""
+
+
+class StoreError(StudyKBError):
+    """The knowledge base's files cannot be opened or written."""
+
+
+class ModelError(StudyKBError):
+    """The embedding model cannot be built or loaded."""
+
+
+class ModelMismatchError(ModelError):
+    """The knowledge base was built with another model than the one configured."""
+
+
+class DocumentNotFound(StudyKBError):
+    """No document answers to the reference given."""
+
+
+class UploadError(StudyKBError):
+    """A file handed in through an interface that is refused before it is stored."""
+
+    @property
+    def name(self) -> str:
+        return self.subject

@@ -1,0 +1,78 @@
+"""Reading a query, as plain functions: quoted phrases, glossary expansions, a citation typed
+as a query (社会救助暂行办法第十一条), Chinese numerals, and law titles in the one form used to
+compare them. No model, no store."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from kb.text import Glossary
+
+CN_DIGITS = "零一二三四五六七八九"
+_PHRASE = re.compile(r'"([^"]+)"|“([^”]+)”|「([^」]+)」')
+_CITATION = re.compile(
+    r"《?([\u4e00-\u9fff（）()〈〉]{2,40}?)》?\s*第\s*([一二三四五六七八九十百千零〇两\d]+)\s*条(?:之([一二三四五六七八九十]+))?"
+)
+
+
+@dataclass
+class ParsedQuery:
+    text: str  # the query without quote marks
+    phrases: list[str]
+    expansions: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ArticleRef:
+    """A citation found in a query: the law's title (normalised) and the article as written in statutes."""
+
+    title: str
+    article: str  # 第十一条, 第十条之一
+
+
+def parse_query(query: str, glossary: Glossary | None = None) -> ParsedQuery:
+    phrases = [next(g for g in m.groups() if g) for m in _PHRASE.finditer(query)]
+    text = _PHRASE.sub(lambda m: " " + next(g for g in m.groups() if g) + " ", query).strip()
+    expansions = glossary.expansions(text) if glossary else []
+    return ParsedQuery(text=text, phrases=[p.strip() for p in phrases if p.strip()], expansions=expansions)
+
+
+def parse_citation(text: str) -> ArticleRef | None:
+    """社会救助暂行办法第十一条 / 《慈善法》第10条 → ArticleRef("社会救助暂行办法", "第十一条")."""
+    m = _CITATION.search(text)
+    if not m:
+        return None
+    number = m.group(2)
+    if number.isdigit():
+        number = chinese_number(int(number))
+    article = f"第{number}条" + (f"之{m.group(3)}" if m.group(3) else "")
+    return ArticleRef(normalise_title(m.group(1)), article)
+
+
+def chinese_number(n: int) -> str:
+    """11 → 十一, 105 → 一百零五 (article numbers as written in Chinese statutes)."""
+    if n < 10:
+        return CN_DIGITS[n]
+    units = [(1000, "千"), (100, "百"), (10, "十")]
+    out, zero = "", False
+    for value, name in units:
+        digit, n = divmod(n, value)
+        if digit:
+            if zero:
+                out += "零"
+            out += ("" if value == 10 and digit == 1 and not out else CN_DIGITS[digit]) + name
+            zero = False
+        elif out:
+            zero = True
+    if n:
+        out += ("零" if zero else "") + CN_DIGITS[n]
+    return out
+
+
+def normalise_title(title: str) -> str:
+    """The form in which titles are compared: no book-title marks or spaces, no trailing version
+    date, no 中华人民共和国 prefix."""
+    title = re.sub(r"[《》〈〉\s]", "", title)
+    title = re.sub(r"[（(]\d{4}[-年].*?[)）]$", "", title)
+    return title.removeprefix("中华人民共和国")

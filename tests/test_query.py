@@ -1,0 +1,46 @@
+"""Reading queries: pure functions, no model and no store."""
+
+from __future__ import annotations
+
+import pytest
+
+from kb.query import ArticleRef, chinese_number, normalise_title, parse_citation, parse_query
+from kb.text import Glossary
+
+
+@pytest.mark.parametrize("n, written", [(1, "一"), (10, "十"), (11, "十一"), (20, "二十"), (105, "一百零五"),
+                                        (110, "一百一十"), (1001, "一千零一"), (1260, "一千二百六十")])
+def test_chinese_numbers_as_statutes_write_them(n, written):
+    assert chinese_number(n) == written
+
+
+def test_phrases_are_taken_from_every_kind_of_quote():
+    parsed = parse_query('"兜底保障" 与 “第一议题” 和 「中心组」')
+    assert parsed.phrases == ["兜底保障", "第一议题", "中心组"]
+    assert '"' not in parsed.text and "“" not in parsed.text and "兜底保障" in parsed.text
+
+
+def test_glossary_expansions_leave_out_words_already_asked():
+    glossary = Glossary({"低保": ["最低生活保障", "低保"], "兜底": ["兜底保障"]})
+    assert parse_query("低保怎么申请", glossary).expansions == ["最低生活保障"]
+    assert parse_query("低保怎么申请").expansions == []
+
+
+@pytest.mark.parametrize("query, ref", [
+    ("社会救助暂行办法第十一条", ArticleRef("社会救助暂行办法", "第十一条")),
+    ("《中华人民共和国慈善法》第10条", ArticleRef("慈善法", "第十条")),
+    ("慈善法 第 105 条怎么规定", ArticleRef("慈善法", "第一百零五条")),
+    ("民法典第一千零七十九条之一", ArticleRef("民法典", "第一千零七十九条之一")),
+])
+def test_citations_typed_as_queries(query, ref):
+    assert parse_citation(query) == ref
+
+
+def test_a_question_without_an_article_number_is_no_citation():
+    assert parse_citation("低保怎么申请") is None
+
+
+def test_titles_compare_without_marks_prefix_or_version_date():
+    assert normalise_title("《中华人民共和国慈善法》") == "慈善法"
+    assert normalise_title("社会救助暂行办法(2019-03-02)") == "社会救助暂行办法"
+    assert normalise_title("慈善法（2023年修正）") == "慈善法"
