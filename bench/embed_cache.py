@@ -1,9 +1,13 @@
-"""An embedding cache on disk, keyed by model and exact text, so that re-running the
-benchmark (after changing ranking, not what is embedded) does not re-embed 65k articles."""
+"""An embedding cache on disk, keyed by what the model is and the exact text, so that
+re-running the benchmark (after changing ranking, not what is embedded) does not re-embed
+65k articles. The key covers the model's content (Embedder.identity: the model folder's
+files, the conversion that wrote them, the precision), never just its name: another model
+at the same path, another precision or an adapter cannot be handed these vectors."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 from pathlib import Path
 
@@ -18,6 +22,7 @@ class CachedEmbedder:
     def __init__(self, embedder: Embedder, path: Path):
         self.inner = embedder
         self.name, self.dim = embedder.name, embedder.dim
+        self.identity = json.dumps(embedder.identity(), sort_keys=True)
         path.parent.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(path, check_same_thread=False)  # queries are embedded on a worker thread
         self.conn.execute("PRAGMA journal_mode=WAL")
@@ -25,7 +30,7 @@ class CachedEmbedder:
         self.hits = self.misses = 0
 
     def _key(self, kind: str, text: str) -> bytes:
-        return hashlib.sha256(f"{self.name}\0{self.dim}\0{kind}\0{text}".encode()).digest()
+        return hashlib.sha256(f"{self.identity}\0{kind}\0{text}".encode()).digest()
 
     def _lookup(self, keys: list[bytes]) -> dict[bytes, np.ndarray]:
         found: dict[bytes, np.ndarray] = {}

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.metrics import score
+from bench.record import provenance
 from kb.config import Config
 from kb.library import KnowledgeBase
 from kb.types import SEARCH_MODES
@@ -177,9 +178,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.queries.name}：{len(queries)} 个问题；{len(laws)} 部法律，{n_articles} 条")
     print_table(results)
     if args.out:
-        args.out.write_text(json.dumps({"queries": str(args.queries), "laws": len(laws), "articles": n_articles,
-                                        "subset": args.subset, "results": results}, ensure_ascii=False, indent=2),
-                            encoding="utf-8")
+        record = {**provenance(), "queries": str(args.queries), "questions": len(queries), "laws": len(laws),
+                  "articles": n_articles, "chunks": kb.stats()["chunks"], "subset": args.subset,
+                  "model": kb.embedder.identity(), "results": results}
+        args.out.write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
     return 0
 
 

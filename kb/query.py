@@ -16,6 +16,9 @@ _CITATION = re.compile(
 )
 
 
+_VERSION_MARK = re.compile(r"[（(](?:\d{4}-\d{1,2}-\d{1,2}|\d{4}年(?:\d{1,2}月(?:\d{1,2}日)?)?(?:修正|修订|修改)本?)[)）]$")
+
+
 @dataclass
 class ParsedQuery:
     text: str  # the query without quote marks
@@ -72,7 +75,8 @@ def chinese_number(n: int) -> str:
 
 def normalise_title(title: str) -> str:
     """The form in which titles are compared: no book-title marks or spaces, no trailing version
-    date, no 中华人民共和国 prefix."""
+    mark — a date (2019-03-02) or an amendment (2018年修正) — and no 中华人民共和国 prefix. A
+    bare year is part of the name: 宪法修正案（1988年） and （1993年） are different documents."""
     title = re.sub(r"[《》〈〉\s]", "", title)
-    title = re.sub(r"[（(]\d{4}[-年].*?[)）]$", "", title)
+    title = _VERSION_MARK.sub("", title)
     return title.removeprefix("中华人民共和国")

@@ -189,7 +189,7 @@ class Store:
             part = ids[i:i + 500]
             rows = self.conn.execute(
                 "SELECT c.id, c.doc_id, c.seq, c.text, c.heading_path, c.article, c.start, c.end, c.page,"
-                " d.title, d.date, d.doc_number, d.doc_type, d.speaker"
+                " d.title, d.date, d.doc_number, d.doc_type, d.speaker, d.issuer"
                 f" FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({','.join('?' * len(part))})",
                 part)
             out.update({r["id"]: r for r in rows})
@@ -275,4 +275,5 @@ def citation_from_row(row: sqlite3.Row, heading_path: list[str] | None = None,
         heading_path=heading_path if heading_path is not None else json.loads(row["heading_path"]),
         page=page if page is not None else row["page"],
         date=row["date"], doc_number=row["doc_number"], doc_type=row["doc_type"], speaker=row["speaker"],
+        issuer=row["issuer"],
     )

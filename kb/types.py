@@ -32,6 +32,7 @@ class Citation:
     doc_number: str
     doc_type: str
     speaker: str = ""
+    issuer: str = ""
 
     def location(self) -> str:
         return " › ".join(self.heading_path)

@@ -44,3 +44,9 @@ def test_titles_compare_without_marks_prefix_or_version_date():
     assert normalise_title("《中华人民共和国慈善法》") == "慈善法"
     assert normalise_title("社会救助暂行办法(2019-03-02)") == "社会救助暂行办法"
     assert normalise_title("慈善法（2023年修正）") == "慈善法"
+    assert normalise_title("民事诉讼法(2017年6月27日修正本)") == "民事诉讼法"
+
+
+def test_a_bare_year_names_a_different_document_not_a_version():
+    assert normalise_title("宪法修正案（1988年）") != normalise_title("宪法修正案（1993年）")
+    assert normalise_title("人民检察院刑事诉讼规则（试行）(2012-11-22)") == "人民检察院刑事诉讼规则（试行）"
