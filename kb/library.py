@@ -164,7 +164,7 @@ class KnowledgeBase:
 
     def _read_files(self, paths: list[Path], overrides: dict, report: IngestReport, progress: bool) -> list[_Pending]:
         """Reads what is new or changed; records what is unchanged, duplicated or unreadable."""
-        claimed: dict[str, str] = {}  # content hash → file, within this run
+        claimed: dict[str, str] = {}  # content hash → title, within this run
         replaces: dict[str, int] = {}  # file → the id of its stored older version
 
         def wanted(path: Path, digest: str) -> bool:
@@ -189,7 +189,7 @@ class KnowledgeBase:
             if item.error:
                 report.failed.append((item.error.path, item.error.reason))
                 continue
-            claimed[item.digest] = item.path
+            claimed[item.digest] = item.document.title
             self.words.add([normalise_title(item.document.title)])
             pending.append(_Pending(item.document, item.chunks, replaces.get(item.path)))
         return pending

@@ -3,17 +3,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from pathlib import Path
 
 import pytest
+import streamlit.testing.v1.app_test
 from conftest import REGULATIONS, REPORT, ROOT, copy_files
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 import kb.library
 from kb.config import Config
 from kb.library import KnowledgeBase
+from webapp.render import escape
 
 APP = str(ROOT / "app.py")
 HOSTILE_DOC = "网页摘录\n\n<b>粗体</b>和<script>alert('x')</script>都应原样显示为文字，**星号**也一样。\n"
@@ -34,6 +38,14 @@ def app_data(tmp_path_factory, minilm_dir) -> Path:
     return data
 
 
+@pytest.fixture(scope="module")
+def library(app_data, minilm_dir) -> KnowledgeBase:
+    """The app's knowledge base opened beside it, to compare what the app shows (reads only)."""
+    kb = KnowledgeBase(Config.load(app_data, model=str(minilm_dir)))
+    yield kb
+    kb.close()
+
+
 @pytest.fixture
 def app(app_data, minilm_dir, monkeypatch) -> AppTest:
     monkeypatch.setenv("STUDYKB_DATA", str(app_data))
@@ -42,6 +54,21 @@ def app(app_data, minilm_dir, monkeypatch) -> AppTest:
     at.run()
     assert not at.exception
     return at
+
+
+@pytest.fixture
+def media(monkeypatch) -> dict[str, bytes]:
+    """What the app hands to download buttons, by URL: AppTest drops its media store after each run."""
+    files: dict[str, bytes] = {}
+
+    class KeptStorage(MemoryMediaFileStorage):
+        def load_and_get_id(self, data, mimetype, kind, filename=None) -> str:
+            file_id = super().load_and_get_id(data, mimetype, kind, filename)
+            files[self.get_url(file_id)] = self.get_file(file_id).content
+            return file_id
+
+    monkeypatch.setattr(streamlit.testing.v1.app_test, "MemoryMediaFileStorage", KeptStorage)
+    return files
 
 
 def buttons(at: AppTest, label: str):
@@ -55,6 +82,20 @@ def markdown_text(at: AppTest) -> str:
 def plain(markdown: str) -> str:
     """Escaped markdown back to its text."""
     return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def card_headers(at: AppTest) -> list[str]:
+    """Each result card's first line (number, title, location), in order."""
+    return [m.value for m in at.main.markdown if re.match(r"\*\*\d+\\\.", m.value)]
+
+
+def card_titles(at: AppTest) -> list[str]:
+    return [re.search("《(.*)》", plain(h)).group(1) for h in card_headers(at)]
+
+
+def card_dates(at: AppTest) -> list[str]:
+    """The date on each result card's caption ("" when it has none)."""
+    return [(re.findall(r"\d{4}-\d\d-\d\d", plain(c.value)) or [""])[0] for c in at.main.caption[1:]]
 
 
 def go(at: AppTest, page: str) -> None:
@@ -81,6 +122,47 @@ def test_search_filters_by_document_type(app):
     titles = [m.value for m in app.markdown if re.match(r"\*\*\d+\\\.", m.value)]
     assert titles and all("第一议题" in t for t in titles)
     assert all(c.value == "工作报告" for c in app.main.caption[1:])
+
+
+def test_search_filters_by_date_range(app):
+    app.text_input(key="query").input("民政部门").run()
+    assert {"2003-08-08", "2019-03-02"} <= set(card_dates(app))
+    app.sidebar.date_input(key="f_from").set_value(dt.date(2010, 1, 1)).run()
+    assert card_dates(app) and all(d >= "2010-01-01" for d in card_dates(app))
+    app.sidebar.date_input(key="f_from").set_value(None)
+    app.sidebar.date_input(key="f_to").set_value(dt.date(2010, 1, 1)).run()
+    assert "2003-08-08" in card_dates(app) and all(d <= "2010-01-01" for d in card_dates(app))
+
+
+def test_search_filters_by_issuer_and_document(app, library):
+    app.text_input(key="query").input("民政部门").run()
+    assert {"婚姻登记条例", "社会救助暂行办法"} <= set(card_titles(app))  # both issued by 国务院
+    app.sidebar.multiselect(key="f_issuers").set_value(["市民政局党组"]).run()
+    assert card_titles(app) and set(card_titles(app)) == {"市民政局党组落实“第一议题”制度情况汇报"}
+    app.sidebar.multiselect(key="f_issuers").set_value([])
+    doc_id = library.find_document("社会救助暂行办法")["id"]
+    app.sidebar.multiselect(key="f_docs").set_value([doc_id]).run()
+    assert card_titles(app) and set(card_titles(app)) == {"社会救助暂行办法"}
+
+
+def test_search_mode_keyword_gives_the_keyword_ranking(app, library):
+    app.text_input(key="query").input("民政部门").run()
+    hybrid = card_headers(app)
+    app.sidebar.selectbox(key="f_mode").set_value("keyword").run()
+    keyword = card_headers(app)
+    expected = [f"**{n}\\. {escape('《' + h.citation.title + '》')}** {escape(h.citation.location())}"
+                for n, h in enumerate(library.search("民政部门", k=10, mode="keyword"), 1)]
+    assert keyword == expected and keyword != hybrid
+
+
+def test_card_context_shows_the_text_around_the_passage(app, library):
+    app.text_input(key="query").input("民政部门").run()
+    hit = app.session_state.search_result[1][0]  # the first card's passage
+    before, after = library.context(hit)
+    assert before and after
+    expander = app.main.expander[0]
+    assert expander.label == "上下文"
+    assert [m.value for m in expander.markdown] == [escape(before), f"**{escape(hit.text)}**", escape(after)]
 
 
 def test_document_text_is_shown_as_text(app):
@@ -117,10 +199,13 @@ def test_ask_gives_an_answer_with_numbered_sources(app):
 def test_library_uploads_reports_each_file_and_deletes(app, app_data):
     go(app, "文库")
     before = len(app.dataframe[0].value)
+    notice = "关于做好冬季救助工作的通知\n\n一、加强巡查\n各区要加强夜间巡查。\n".encode()
     app.file_uploader[0].set_value([
-        ("../通知<1>.txt", "关于做好冬季救助工作的通知\n\n一、加强巡查\n各区要加强夜间巡查。\n".encode(), "text/plain"),
+        ("../通知<1>.txt", notice, "text/plain"),
+        ("通知<1>.txt", notice, "text/plain"),  # the same file twice: stored once, reported once
         ("工具.exe", b"MZ\x90\x00", "application/octet-stream"),
         ("损坏.pdf", b"%PDF-1.4\nnot really a pdf", "application/pdf"),
+        ("副本.txt", HOSTILE_DOC.encode(), "text/plain"),  # the content of 网页摘录.txt, stored elsewhere
     ]).run()
     buttons(app, "入库")[0].click().run()
     assert not app.exception
@@ -128,9 +213,15 @@ def test_library_uploads_reports_each_file_and_deletes(app, app_data):
     errors = [plain(e.value) for e in app.error]
     assert any("工具.exe" in e and "不支持的文件类型" in e for e in errors)
     assert any("损坏.pdf" in e for e in errors)
+    assert [plain(i.value) for i in app.info] == ["与已收录的《网页摘录》内容相同，跳过：副本.txt"]
     assert len(app.dataframe[0].value) == before + 1
     uploads = app_data / "uploads"
-    assert sorted(p.name for p in uploads.iterdir()) == ["损坏.pdf", "通知_1_.txt"]
+    assert sorted(p.name for p in uploads.iterdir()) == ["通知_1_.txt"]  # what did not become a document is gone
+
+    app.file_uploader[0].set_value([("通知<1>.txt", notice, "text/plain")]).run()
+    buttons(app, "入库")[0].click().run()
+    assert [plain(i.value) for i in app.info] == ["内容未变，跳过：通知_1_.txt"]
+    assert sorted(p.name for p in uploads.iterdir()) == ["通知_1_.txt"]  # the original of a document stays
 
     doc_id = next(d["id"] for d in KnowledgeBase(Config.load(app_data, model=os.environ["STUDYKB_MODEL"])).documents()
                   if d["path"].endswith("通知_1_.txt"))
@@ -155,9 +246,48 @@ def test_basket_reorders_keeps_notes_and_offers_exports(app):
     buttons(app, "下移")[0].click().run()
     assert [i.citation for i in app.session_state.basket] == [first[1], first[0], first[2]]
     assert app.session_state.basket[1].note == "讲课时重点讲"  # the note moves with its passage
+    assert buttons(app, "上移")[0].disabled and buttons(app, "下移")[2].disabled
+    buttons(app, "上移")[2].click().run()
+    assert [i.citation for i in app.session_state.basket] == [first[1], first[2], first[0]]
     assert [d.label for d in app.get("download_button")] == ["导出 Word", "导出 Markdown"]
     buttons(app, "移除")[0].click().run()
-    assert [i.citation for i in app.session_state.basket] == [first[0], first[2]]
+    assert [i.citation for i in app.session_state.basket] == [first[2], first[0]]
+
+
+def test_markdown_export_holds_passages_citations_and_reference_list(app, media):
+    app.text_input(key="query").input("最低生活保障 申请").run()
+    for button in buttons(app, "加入素材篮")[:2]:
+        button.click().run()
+    items = app.session_state.basket
+    assert len(items) == 2
+    go(app, "素材篮")
+    export = next(d for d in app.download_button if d.label == "导出 Markdown")
+    md = media[export.proto.url].decode()
+    quoted = "\n".join(re.sub("^> ?", "", line) for line in md.split("\n") if line.startswith(">"))
+    lines = md.split("\n")
+    for item in items:
+        assert item.text in quoted and f"出处：{item.citation}" in lines
+    assert lines[lines.index("## 引用文献") + 1:] == ["", *(f"{n}. {i.citation}" for n, i in enumerate(items, 1)), ""]
+
+
+def test_upload_over_the_size_limit_is_refused(app_data, minilm_dir, monkeypatch, tmp_path):
+    (tmp_path / "studykb.toml").write_text("upload_max_mb = 1\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # the working directory's studykb.toml is read too
+    monkeypatch.setenv("STUDYKB_DATA", str(app_data))
+    monkeypatch.setenv("STUDYKB_MODEL", str(minilm_dir))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    go(at, "文库")
+    assert "每个文件不超过 1 MB" in at.file_uploader[0].label
+    uploads = app_data / "uploads"
+    before = sorted(uploads.iterdir()) if uploads.exists() else []
+    big = "大文件\n\n一段正文。\n".encode() + b" " * 2**20  # one short passage once read (a quick ingest if allowed)
+    at.file_uploader[0].set_value([("大文件.txt", big, "text/plain")]).run()
+    buttons(at, "入库")[0].click().run()
+    assert not at.exception and not at.success
+    errors = [plain(e.value) for e in at.error]
+    assert len(errors) == 1 and errors[0].startswith("未入库：大文件.txt：文件过大")
+    assert (sorted(uploads.iterdir()) if uploads.exists() else []) == before
 
 
 def test_model_and_knowledge_base_load_once_per_process(tmp_path, minilm_dir, monkeypatch):

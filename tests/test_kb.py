@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import REGULATIONS, REPORT, copy_files
 
@@ -84,15 +85,22 @@ def test_duplicate_content_is_skipped(tmp_path, minilm_config):
     copy_files(tmp_path / "docs" / "copy", SMALL[0])
     report = KnowledgeBase(minilm_config).ingest([folder], progress=False)
     assert len(report.added) == 1 and len(report.duplicates) == 1
+    assert report.duplicates[0][1] == "社会救助暂行办法"  # named by the title it repeats
 
 
 def test_filters_and_document_removal(tmp_path, minilm_config):
     kb = KnowledgeBase(minilm_config)
     kb.ingest(SMALL, progress=False)
-    reports = kb.search("学习", k=5, filters=Filters(doc_types=["report"]))
+    # each filter is tried on a query whose unfiltered results hold what it must keep out
+    assert any(h.citation.doc_type != "report" for h in kb.search("救助 管理", k=5))
+    reports = kb.search("救助 管理", k=5, filters=Filters(doc_types=["report"]))
     assert reports and all(h.citation.doc_type == "report" for h in reports)
-    old = kb.search("管理", k=10, filters=Filters(date_to="2015-01-01"))
-    assert old and all(h.citation.date <= "2015-01-01" for h in old)
+    dates = {h.citation.date for h in kb.search("管理 工作", k=20)}
+    assert "" in dates and any(d > "2015-01-01" for d in dates)  # undated and newer documents compete
+    old = kb.search("管理 工作", k=10, filters=Filters(date_to="2015-01-01"))
+    assert old and all(h.citation.date and h.citation.date <= "2015-01-01" for h in old)
+    new = kb.search("管理 工作", k=10, filters=Filters(date_from="2015-01-01"))
+    assert new and all(h.citation.date >= "2015-01-01" for h in new)
     doc = kb.find_document("殡葬管理条例")
     assert kb.remove(doc["id"]) == "殡葬管理条例"
     assert all(h.citation.title != "殡葬管理条例" for h in kb.search("火葬 殡葬", k=10))
@@ -109,11 +117,18 @@ def test_opening_with_another_model_is_a_clear_error(tmp_path, minilm_config, e5
     assert str(minilm_config.model) in str(err.value) and "kb reembed" in str(err.value)
     # and the way out works: re-embed with the new model, keeping text and metadata
     kb = KnowledgeBase(other, check_model=False)
+    ids, before = kb.store.embeddings()
     assert kb.reembed(progress=False) == kb.store.chunk_count()
     kb.close()
     kb = KnowledgeBase(other)
-    assert kb.stats()["embedding_dim"] == 384
-    assert kb.search("低保怎么申请", k=1)[0].article == "第十一条"
+    assert kb.stats()["embedding_model"] == "multilingual-e5-small"
+    texts = dict(kb.store.chunk_texts())
+    after_ids, after = kb.store.embeddings()
+    assert list(after_ids) == list(ids)
+    fresh = kb.embedder.encode_passages([texts[int(i)] for i in ids[:5]])
+    assert np.allclose(after[:5], fresh, atol=1e-5)  # the stored vectors are the new model's ...
+    assert not np.allclose(after[:5], before[:5], atol=1e-2)  # ... not the old model's (same dimension)
+    assert kb.search("低保怎么申请", k=1, mode="dense")[0].article == "第十一条"
 
 
 def test_lost_vector_file_is_rebuilt_from_the_store(tmp_path, minilm_config):
@@ -193,6 +208,22 @@ def test_versions_of_a_law_show_each_article_once_from_the_newest(tmp_path, mini
     old_id = next(d["id"] for d in kb.documents() if d["date"] == "2014-02-21")
     hits = kb.search("社会救助 基本生活", filters=Filters(doc_ids=[old_id]))
     assert [(h.article, h.citation.date) for h in hits] == [("第一条", "2014-02-21")]
+
+
+def test_amendments_named_by_year_are_different_documents_not_versions(tmp_path, minilm_config):
+    folder = tmp_path / "amendments"
+    folder.mkdir()
+    for year, text in (("1988", "土地的使用权可以依照法律的规定转让。"), ("1993", "国家实行社会主义市场经济。")):
+        (folder / f"宪法修正案（{year}年）.txt").write_text(
+            f"宪法修正案（{year}年）\n\n第一条 宪法第十条修改为：{text}\n\n第二条 宪法第十一条增加规定：{text}\n",
+            encoding="utf-8")
+    kb = KnowledgeBase(minilm_config)
+    assert len(kb.ingest([folder], progress=False).added) == 2
+    for mode in ("hybrid", "keyword"):
+        hits = kb.search("宪法 修改", k=10, mode=mode)
+        assert sorted((h.citation.title, h.article) for h in hits) == [
+            ("宪法修正案（1988年）", "第一条"), ("宪法修正案（1988年）", "第二条"),
+            ("宪法修正案（1993年）", "第一条"), ("宪法修正案（1993年）", "第二条")], mode
 
 
 def test_a_request_for_k_articles_is_filled_past_the_configured_depth(tmp_path, minilm_dir):
