@@ -22,7 +22,8 @@ class CachedEmbedder:
     def __init__(self, embedder: Embedder, path: Path):
         self.inner = embedder
         self.name, self.dim = embedder.name, embedder.dim
-        self.identity = json.dumps(embedder.identity(), sort_keys=True)
+        self._identity = embedder.identity()
+        self._key_prefix = json.dumps(self._identity, sort_keys=True)
         path.parent.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(path, check_same_thread=False)  # queries are embedded on a worker thread
         self.conn.execute("PRAGMA journal_mode=WAL")
@@ -30,7 +31,10 @@ class CachedEmbedder:
         self.hits = self.misses = 0
 
     def _key(self, kind: str, text: str) -> bytes:
-        return hashlib.sha256(f"{self.identity}\0{kind}\0{text}".encode()).digest()
+        return hashlib.sha256(f"{self._key_prefix}\0{kind}\0{text}".encode()).digest()
+
+    def identity(self) -> dict:
+        return self._identity
 
     def _lookup(self, keys: list[bytes]) -> dict[bytes, np.ndarray]:
         found: dict[bytes, np.ndarray] = {}
