@@ -55,7 +55,10 @@ def main() -> None:
             st.radio("页面", PAGES, key="page", label_visibility="collapsed")
             docs = kb.documents()  # read once per run; every page works from this list
             st.caption(f"已收录 {len(docs)} 份文档 · 素材篮 {len(state.basket)} 条")
-        page[state.page](kb, config, docs)
+        try:
+            page[state.page](kb, config, docs)
+        except StudyKBError as exc:  # e.g. a document another session just deleted
+            st.error(f"出错了：{exc}")
 
 
 # ------------------------------------------------------------------ shared parts

@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
 
+    started = provenance()  # what runs is the tree as it is now, not at the end
     corpus = Corpus.load(args.articles)
     queries = read_queries(args.queries)
     laws = corpus.subset(queries, SUBSET_MIN_ARTICLES) if args.subset else sorted(corpus.by_law)
@@ -55,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     unasked = [r["term"] for r in rows if not r["questions"]]
     print(f"{len(unasked)} 个词条在这些问题中没有出现：{'、'.join(unasked)}")
     if args.out:
-        args.out.write_text(json.dumps({**provenance(), "queries": str(args.queries), "subset": args.subset,
+        args.out.write_text(json.dumps({**started, "queries": str(args.queries), "subset": args.subset,
                                         "entries": rows}, ensure_ascii=False, indent=2), encoding="utf-8")
     return 0
 

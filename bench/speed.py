@@ -99,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
 
+    started = provenance()  # what runs is the tree as it is now, not at the end
     corpus = Corpus.load(args.articles)
     queries = read_queries(args.queries)[:args.limit]
     laws = corpus.subset(queries, SUBSET_MIN_ARTICLES) if args.subset else sorted(corpus.by_law)
@@ -122,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     kb.close()
     result["ingestion"] = ingestion(corpus, CACHE / "ingest-sample", args.ingest_articles)
 
-    result = {**provenance(), "queries": str(args.queries), **result}
+    result = {**started, "queries": str(args.queries), **result}
     print(json.dumps(result, ensure_ascii=False, indent=2))
     if args.out:
         args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")

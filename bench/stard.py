@@ -168,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="write the results as JSON here")
     args = parser.parse_args(argv)
 
+    started = provenance()  # what runs is the tree as it is now, not at the end
     corpus = Corpus.load(args.articles)
     queries = read_queries(args.queries)[:args.limit]
     laws = corpus.subset(queries, args.min_articles) if args.subset else sorted(corpus.by_law)
@@ -178,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.queries.name}：{len(queries)} 个问题；{len(laws)} 部法律，{n_articles} 条")
     print_table(results)
     if args.out:
-        record = {**provenance(), "queries": str(args.queries), "questions": len(queries), "laws": len(laws),
+        record = {**started, "queries": str(args.queries), "questions": len(queries), "laws": len(laws),
                   "articles": n_articles, "chunks": kb.stats()["chunks"], "subset": args.subset,
                   "model": kb.embedder.identity(), "results": results}
         args.out.write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from ingest.metadata import recognise
 from ingest.readers import SUPPORTED_SUFFIXES, read_file
 from ingest.types import DOC_TYPES, Chunk, Document
 
+log = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
 OVERRIDABLE = ("title", "doc_type", "issuer", "doc_number", "date", "published", "effective", "speaker")
 
@@ -121,5 +123,6 @@ def scan(paths: list[Path], sizes: ChunkSizes | None = None, overrides: dict | N
         except ReadError as exc:
             item.error = exc
         except Exception as exc:  # a reader's bug on one hostile file must not stop the others
+            log.warning("读取 %s 时程序出错", path, exc_info=True)  # the traceback, for whoever fixes it
             item.error = ReadError(path, f"读取时出错：{type(exc).__name__}: {exc}")
         yield item

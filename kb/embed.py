@@ -14,6 +14,8 @@ from kb.errors import ConfigError, ModelError
 
 log = logging.getLogger(__name__)
 
+# Texts whose vectors fingerprint a loaded model (Embedder.identity).
+PROBE = ("申请最低生活保障，由共同生活的家庭成员提出书面申请。", "The quick brown fox jumps over the lazy dog.")
 QUERY_PROMPTS = ("query",)
 PASSAGE_PROMPTS = ("passage", "document", "corpus")
 
@@ -93,14 +95,15 @@ class Embedder:
 
     @property
     def precision(self) -> str:
-        """The type the weights run in: float32, float16, bfloat16, qint8 ..."""
-        return str(next(self.model.parameters()).dtype).removeprefix("torch.")
+        """The type the weights run in: float32, float16, bfloat16 ... ("" when not a torch model)."""
+        first = next(iter(self.model.parameters()), None)
+        return str(first.dtype).removeprefix("torch.") if first is not None else ""
 
     def identity(self) -> dict:
         """What this embedder's vectors depend on, beyond the text: the model folder's content
-        (weights, tokenizer, pooling, prompts, and the conversion that wrote them), the
-        dimension and the precision the weights run in. Whatever else changes the vectors (a
-        quantised variant, a query adapter) must add itself here: caches key on it."""
+        (weights, tokenizer, pooling, prompts, and the conversion that wrote them), the dimension,
+        the precision, and a probe: the vectors of fixed texts, which change with anything done to
+        the model in memory (a quantised variant, an adapter, another backend). Caches key on it."""
         folder = Path(self.source)
         if not folder.is_dir():  # a hub name: the snapshot already on disk (nothing is downloaded)
             try:
@@ -109,7 +112,9 @@ class Embedder:
                 folder = Path(snapshot_download(str(self.source), local_files_only=True))
             except Exception as exc:
                 raise ModelError(self.name, f"找不到模型文件夹，无法确定模型内容（{exc}）") from exc
-        return {"files": folder_digest(folder), "dim": self.dim, "precision": self.precision}
+        probe = np.vstack([self.encode_passages(list(PROBE)), self.encode_query(PROBE[0])[None, :]])
+        return {"files": folder_digest(folder), "dim": self.dim, "precision": self.precision,
+                "probe": hashlib.sha256(np.round(probe, 4).tobytes()).hexdigest()}
 
     def encode_passages(self, texts: list[str], progress=None) -> np.ndarray:
         """Embeds in groups (sentence-transformers sorts each group by length, so batches pad

@@ -3,6 +3,8 @@ the searcher. The CLI and the app are thin layers over these calls."""
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +26,7 @@ from kb.text import Glossary, Words
 from kb.types import Filters, Hit
 from kb.vectors import VectorIndex
 
+log = logging.getLogger(__name__)
 CONTEXT_CHARS = 300  # about this much text each side of a passage, in whole lines
 
 
@@ -55,7 +58,7 @@ class KnowledgeBase:
         self.config = config or Config.load()
         self.check_model = check_model
         self.store = Store(self.config.db_path)
-        self.glossary = Glossary.load(self.config.glossary)
+        glossary = Glossary.load(self.config.glossary)
         self._embedder = embedder
         self._dim_checked = False
         self._vectors: VectorIndex | None = None
@@ -67,11 +70,16 @@ class KnowledgeBase:
                 f"当前配置的模型是“{self.config.model}”。请把配置改回“{stored}”，"
                 f"或运行 `kb reembed` 用新模型重建全部向量（原文和元数据保留）。"
             )
-        self.words = Words(self.glossary.terms() + [normalise_title(t) for _, t, _ in self.store.titles()])
+        self.words = Words(glossary.terms() + [normalise_title(t) for _, t, _ in self.store.titles()])
+        # The keyword index was cut with the glossary's terms in jieba's dictionary: another glossary
+        # cuts queries differently, so the index is cut again to match.
+        self._vocabulary = hashlib.sha256("\n".join(sorted(set(glossary.terms()))).encode()).hexdigest()
+        if self.store.get_meta("glossary_vocabulary") != self._vocabulary and self.store.chunk_count():
+            self._retokenize()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed-query")
         c = self.config
         self.searcher = Searcher(self.store, lambda: self.vectors, lambda text: self.embedder.encode_query(text),
-                                 self.glossary, self.words, self._pool, c.keyword_depth, c.dense_depth, c.rrf_k,
+                                 glossary, self.words, self._pool, c.keyword_depth, c.dense_depth, c.rrf_k,
                                  c.keyword_weight, c.dense_weight)
 
     def close(self) -> None:
@@ -121,9 +129,14 @@ class KnowledgeBase:
             index.save(self.vectors_dir, self.generation)
         return index
 
+    @property
+    def glossary(self) -> Glossary:
+        """The one glossary: the searcher's (tuning code may swap it there)."""
+        return self.searcher.glossary
+
     def warm(self) -> None:
-        """Load the model, the vector index and jieba's dictionary now rather than at the first
-        query (each costs up to a second on first use)."""
+        """Load the model and the vector index now rather than at the first query (each costs up
+        to a second on first use; jieba's dictionary is loaded by the constructor)."""
         self.vectors  # noqa: B018
         self.embedder.encode_query(self.words("预热")[0])
 
@@ -147,8 +160,7 @@ class KnowledgeBase:
             t0 = time.perf_counter()
             item.vectors = self.embedder.encode_passages([c.text for c in item.chunks], progress=bar.update)
             report.embed_seconds += time.perf_counter() - t0
-            item.terms = [" ".join(self.words(" ".join([item.doc.title, *c.heading_path, c.text])))
-                          for c in item.chunks]
+            item.terms = [self._terms(item.doc.title, c.heading_path, c.text) for c in item.chunks]
             batch.append(item)
             done += len(item.chunks)
             if on_progress:
@@ -221,6 +233,7 @@ class KnowledgeBase:
                     (report.replaced if item.replaces is not None else report.added).append(item.doc.path)
                     report.chunks += len(item.chunks)
                 if batch:
+                    self.store.set_meta("glossary_vocabulary", self._vocabulary)
                     self.store.set_meta("embedding_model", self.config.model)
                     self.store.set_meta("embedding_dim", str(dim))
                 self.store.set_meta("vector_generation", str(generation))
@@ -229,6 +242,18 @@ class KnowledgeBase:
             self._vectors = None  # the in-memory index may hold uncommitted changes
             raise
         VectorIndex.prune(self.vectors_dir, generation)
+
+    def _terms(self, title: str, heading_path: list[str], text: str) -> str:
+        """A chunk's words in the keyword index: its document's title, its heading path and its text."""
+        return " ".join(self.words(" ".join([title, *heading_path, text])))
+
+    def _retokenize(self) -> None:
+        started = time.perf_counter()
+        terms = [(cid, self._terms(title, path, text)) for cid, title, path, text in self.store.chunks_for_terms()]
+        with self.store.transaction():
+            self.store.set_terms(terms)
+            self.store.set_meta("glossary_vocabulary", self._vocabulary)
+        log.info("术语表已更改，关键词索引已重新分词：%d 个片段，%.1f 秒", len(terms), time.perf_counter() - started)
 
     # ---------------------------------------------------------------- search
     def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid") -> list[Hit]:

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from kb.text import Glossary
+if TYPE_CHECKING:  # only a type here: reading a query needs no jieba
+    from kb.text import Glossary
 
 CN_DIGITS = "零一二三四五六七八九"
 _PHRASE = re.compile(r'"([^"]+)"|“([^”]+)”|「([^」]+)」')
@@ -16,8 +18,10 @@ _CITATION = re.compile(
 )
 
 
-_VERSION_MARK = re.compile(  # (2019-03-02), （2018年修正）, (2017年6月27日修正本)
-    r"[（(](?:\d{4}-\d{1,2}-\d{1,2}|\d{4}年(?:\d{1,2}月(?:\d{1,2}日)?)?(?:修正|修订|修改)本?)[)）]$")
+# A trailing version mark: a date, or a year with what happened in it — (2019-03-02), （2018年修正）,
+# （2018年10月26日第四次修正）, （2020年5月28日通过）. A bare year (宪法修正案（1988年）) names the document.
+_VERSION_MARK = re.compile(
+    r"[（(]\d{4}(?:-\d{1,2}-\d{1,2}|年[^（）()]*?(?:月|日|修|通过|公布|施行|版)[^（）()]*)[)）]$")
 
 
 @dataclass

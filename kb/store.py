@@ -223,6 +223,17 @@ class Store:
     def chunk_texts(self) -> Iterator[tuple[int, str]]:
         yield from self.conn.execute("SELECT id, text FROM chunks ORDER BY id")
 
+    def chunks_for_terms(self) -> list[tuple[int, str, list[str], str]]:
+        """(chunk id, document title, heading path, text) of every chunk: what its keyword terms are made of."""
+        rows = self.conn.execute("SELECT c.id, d.title, c.heading_path, c.text FROM chunks c"
+                                 " JOIN documents d ON d.id = c.doc_id ORDER BY c.id")
+        return [(r[0], r[1], json.loads(r[2]), r[3]) for r in rows]
+
+    def set_terms(self, terms: list[tuple[int, str]]) -> None:
+        """Replace chunks' keyword terms; call inside a transaction."""
+        self.conn.executemany("DELETE FROM chunk_terms WHERE rowid = ?", [(i,) for i, _ in terms])
+        self.conn.executemany("INSERT INTO chunk_terms(rowid, terms) VALUES (?, ?)", terms)
+
     def set_embeddings(self, ids: list[int], vectors: np.ndarray) -> None:
         self.conn.executemany("UPDATE chunks SET embedding = ? WHERE id = ?",
                               [(v.astype(np.float32).tobytes(), i) for i, v in zip(ids, vectors)])

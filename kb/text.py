@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -23,6 +24,7 @@ STOP_WORDS = frozenset(
     "应该 应当 有 没有 没 不 一个 一些 个 些 还 又 再 得 地 着 过 给 让 "
     "用 去 来 上 下 中 里 后 前 时 时候".split()
 )
+Tokenize = Callable[[str], list[str]]  # a knowledge base's segmentation (Words), or any like it
 _WORD = re.compile(r"[\w\u4e00-\u9fff]", re.UNICODE)
 _GLOSSARY_LINE = re.compile(r"^\s*([^#=\s][^=]*?)\s*=\s*(.+?)\s*$")
 

@@ -171,3 +171,22 @@ def test_another_precision_is_another_cache_entry(tmp_path, minilm_dir):
     lower = CachedEmbedder(embedder, cache)
     lower.encode_passages(["text"])
     assert (lower.hits, lower.misses) == (0, 1)
+
+
+def test_a_model_changed_in_memory_is_another_cache_entry(tmp_path, minilm_dir):
+    """Dynamic int8 quantisation keeps the folder and the float32 embeddings, so only what the
+    model computes (the identity's probe) can tell the two apart."""
+    import torch
+
+    from bench.embed_cache import CachedEmbedder
+    from kb.config import Config
+    from kb.embed import Embedder
+
+    embedder = Embedder(Config.load(tmp_path / "data", model=str(minilm_dir)))
+    cache = tmp_path / "cache.sqlite3"
+    CachedEmbedder(embedder, cache).encode_passages(["text"])
+    embedder.model = torch.ao.quantization.quantize_dynamic(embedder.model, {torch.nn.Linear}, dtype=torch.qint8)
+    assert embedder.precision == "float32"  # the parameters alone do not show it
+    quantised = CachedEmbedder(embedder, cache)
+    quantised.encode_passages(["text"])
+    assert (quantised.hits, quantised.misses) == (0, 1)

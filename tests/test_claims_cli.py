@@ -280,12 +280,15 @@ def test_fusion_weights_and_rrf_k_reach_the_searcher(tmp_path, shared, minilm_di
 
 
 def test_an_unknown_setting_is_an_error_that_names_it(tmp_path):
-    (tmp_path / "studykb.toml").write_text("keyword_wieght = 2\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="keyword_wieght"):
+    toml = tmp_path / "studykb.toml"
+    toml.write_text("keyword_wieght = 2\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="keyword_wieght") as err:
         Config.load(tmp_path / "data")
-    (tmp_path / "studykb.toml").write_text("[chunk_sizes]\nprose_maxx = 2\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="prose_maxx"):
+    assert err.value.subject == str(toml)  # the file that holds it
+    toml.write_text("[chunk_sizes]\nprose_maxx = 2\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="prose_maxx.*prose_max") as err:
         Config.load(tmp_path / "data")
+    assert err.value.subject == str(toml)
 
 
 # ------------------------------------------------------------------- storage

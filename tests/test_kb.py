@@ -323,3 +323,26 @@ def test_the_cli_shows_our_errors_as_one_line_and_lets_bugs_keep_their_traceback
     monkeypatch.setattr(KnowledgeBase, "search", broken)
     with pytest.raises(RuntimeError, match="a bug"):
         main([*data, "search", "低保"])
+
+
+def test_a_changed_glossary_recuts_the_keyword_index(tmp_path, minilm_dir):
+    """Glossary terms are whole words in jieba's dictionary, for documents and queries alike:
+    after the glossary changes, the stored words are cut again to match the queries."""
+    doc = tmp_path / "docs" / "通知.txt"
+    doc.parent.mkdir()
+    doc.write_text("关于冬季救助的通知\n\n一、加强巡查\n各区要加强夜间巡查，发现露宿人员及时引导。\n", encoding="utf-8")
+    glossary = tmp_path / "术语表.txt"
+    glossary.write_text("夜巡 = 夜间巡查\n", encoding="utf-8")
+
+    def stored_words(config: Config) -> set[str]:
+        kb = KnowledgeBase(config)
+        rows = kb.store.conn.execute("SELECT terms FROM chunk_terms").fetchall()
+        kb.close()
+        return {w for (terms,) in rows for w in terms.split()}
+
+    with_term = Config.load(tmp_path / "data", model=str(minilm_dir), glossary=glossary)
+    KnowledgeBase(with_term).ingest([doc], progress=False)
+    assert "夜间巡查" in stored_words(with_term)
+    without = Config.load(tmp_path / "data", model=str(minilm_dir))
+    assert "夜间巡查" not in stored_words(without) and {"夜间", "巡查"} <= stored_words(without)
+    assert "夜间巡查" in stored_words(with_term)  # and back

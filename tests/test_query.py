@@ -45,6 +45,9 @@ def test_titles_compare_without_marks_prefix_or_version_date():
     assert normalise_title("社会救助暂行办法(2019-03-02)") == "社会救助暂行办法"
     assert normalise_title("慈善法（2023年修正）") == "慈善法"
     assert normalise_title("民事诉讼法(2017年6月27日修正本)") == "民事诉讼法"
+    for mark in ("（2018年10月26日第四次修正）", "(2019年第三次修正)", "（2018年修订版）", "（2020年5月28日通过）",
+                 "(2020年5月28日)"):
+        assert normalise_title("中华人民共和国公司法" + mark) == "公司法", mark
 
 
 def test_a_bare_year_names_a_different_document_not_a_version():

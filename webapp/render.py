@@ -5,11 +5,10 @@ runs nothing. Query words are highlighted."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from ingest.chunker import heading_level
 from kb.query import parse_query
-from kb.text import Glossary
+from kb.text import Glossary, Tokenize
 
 # CommonMark lets any ASCII punctuation be backslash-escaped; Streamlit adds :directives[] and $math$.
 _MARKUP = re.compile(r"([!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])")
@@ -25,7 +24,7 @@ def escape(text: str) -> str:
     return highlight(text, [])
 
 
-def highlight_terms(query: str, tokenize: Callable[[str], list[str]], glossary: Glossary | None = None) -> list[str]:
+def highlight_terms(query: str, tokenize: Tokenize, glossary: Glossary | None = None) -> list[str]:
     """The words of a query worth marking in a passage: its own words (as `tokenize`, the
     knowledge base's segmentation, finds them), quoted phrases and glossary expansions,
     longest first (single characters would mark half the page)."""
