@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     corpus = Corpus.load(args.articles)
     queries = read_queries(args.queries)
     laws = corpus.subset(queries, SUBSET_MIN_ARTICLES) if args.subset else sorted(corpus.by_law)
-    kb, law_of_path = build(corpus, laws, CACHE / (f"subset-{SUBSET_MIN_ARTICLES}" if args.subset else "full"))
+    kb, law_of_path, _ = build(corpus, laws, CACHE / (f"subset-{SUBSET_MIN_ARTICLES}" if args.subset else "full"))
     rows = ablate(kb, law_of_path, corpus, queries)
     unasked = [r["term"] for r in rows if not r["questions"]]
     print(f"{len(unasked)} 个词条在这些问题中没有出现：{'、'.join(unasked)}")

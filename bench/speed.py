@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     work = CACHE / (f"subset-{SUBSET_MIN_ARTICLES}" if args.subset else "full")
     result: dict = {"articles": sum(len(corpus.by_law[law]) for law in laws), "laws": len(laws)}
 
-    kb, _ = build(corpus, laws, work)  # already built by bench.stard: only checks it is complete
+    kb, _, _ = build(corpus, laws, work)  # already built by bench.stard: only checks it is complete
     kb.close()
     data = work / "kb"
     result["cold_start"] = cold_start(data, queries[0]["query"])

@@ -24,7 +24,7 @@ from pathlib import Path
 from bench.metrics import score
 from bench.record import provenance
 from kb.config import Config
-from kb.library import KnowledgeBase
+from kb.library import IngestReport, KnowledgeBase
 from kb.types import SEARCH_MODES
 
 HERE = Path(__file__).resolve().parent
@@ -102,7 +102,10 @@ def open_kb(data: Path, cached: bool = True, **overrides) -> KnowledgeBase:
     return KnowledgeBase(config, embedder=CachedEmbedder(Embedder(config), CACHE / "embeddings.sqlite3"))
 
 
-def build(corpus: Corpus, laws: list[str], work: Path, rebuild: bool = False) -> tuple[KnowledgeBase, dict[str, str]]:
+def build(corpus: Corpus, laws: list[str], work: Path,
+          rebuild: bool = False) -> tuple[KnowledgeBase, dict[str, str], IngestReport]:
+    """The knowledge base of these laws (built, or brought up to date), the law of each file, and
+    what the ingestion did (a record of the build's time)."""
     if rebuild and (work / "kb").exists():
         shutil.rmtree(work / "kb")
     law_of_path = write_laws(corpus, laws, work / "laws")
@@ -113,7 +116,7 @@ def build(corpus: Corpus, laws: list[str], work: Path, rebuild: bool = False) ->
           f"{report.chunks} 段，{report.seconds:.0f} 秒（向量化 {report.embed_seconds:.0f} 秒）", file=sys.stderr)
     for name, reason in report.failed:
         print(f"  失败：{name}：{reason}", file=sys.stderr)
-    return kb, law_of_path
+    return kb, law_of_path, report
 
 
 def article_ids(corpus: Corpus) -> dict[tuple[str, str], int]:
@@ -173,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     queries = read_queries(args.queries)[:args.limit]
     laws = corpus.subset(queries, args.min_articles) if args.subset else sorted(corpus.by_law)
     work = args.work or CACHE / (f"subset-{args.min_articles}" if args.subset else "full")
-    kb, law_of_path = build(corpus, laws, work, args.rebuild)
+    kb, law_of_path, report = build(corpus, laws, work, args.rebuild)
     n_articles = sum(len(corpus.by_law[law]) for law in laws)
     results = evaluate(kb, law_of_path, corpus, queries, args.modes.split(","))
     print(f"{args.queries.name}：{len(queries)} 个问题；{len(laws)} 部法律，{n_articles} 条")
@@ -181,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.out:
         record = {**started, "queries": str(args.queries), "questions": len(queries), "laws": len(laws),
                   "articles": n_articles, "chunks": kb.stats()["chunks"], "subset": args.subset,
+                  "build": {"chunks_embedded": report.chunks, "seconds": round(report.seconds, 1),
+                            "embed_seconds": round(report.embed_seconds, 1)},
                   "model": kb.embedder.identity(), "results": results}
         args.out.write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
     return 0

@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     corpus = Corpus.load(args.articles)
     queries = read_queries(args.queries)[:args.limit]
     laws = corpus.subset(queries, SUBSET_MIN_ARTICLES) if args.subset else sorted(corpus.by_law)
-    kb, law_of_path = build(corpus, laws, CACHE / (f"subset-{SUBSET_MIN_ARTICLES}" if args.subset else "full"))
+    kb, law_of_path, _ = build(corpus, laws, CACHE / (f"subset-{SUBSET_MIN_ARTICLES}" if args.subset else "full"))
     print("keyword_weight | dense_weight | rrf_k | recall@1 | recall@10 | recall@100 | mrr@10 | ndcg@10")
     for kw, dw, rrf_k in itertools.product(args.keyword_weight, args.dense_weight, args.rrf_k):
         kb.searcher.keyword_weight, kb.searcher.dense_weight, kb.searcher.rrf_k = kw, dw, int(rrf_k)
