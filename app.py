@@ -238,10 +238,9 @@ def ingest_uploads(kb: KnowledgeBase, config: Config, files) -> None:
 def discard_uploads(kb: KnowledgeBase, config: Config, paths: list[str]) -> None:
     """Deletes saved uploads that did not become documents (unreadable, or the same content as
     another stored document): the upload folder keeps only the originals of stored documents."""
-    folder = config.uploads_path.resolve()
     stored = {d["path"] for d in kb.documents()}
     for path in {Path(p).resolve() for p in paths}:
-        if path.parent == folder and str(path) not in stored:
+        if config.is_upload(path) and str(path) not in stored:
             path.unlink(missing_ok=True)
 
 

@@ -52,6 +52,10 @@ class Config:
         """Files handed in through the app, kept as the originals of their documents."""
         return self.data_dir / "uploads"
 
+    def is_upload(self, path: str | Path) -> bool:
+        """Whether a file is a copy the knowledge base owns (saved from an upload), which it may delete."""
+        return Path(path).resolve().parent == self.uploads_path.resolve()
+
     @property
     def models_path(self) -> Path:
         return self.model_dir or self.data_dir / "models"

@@ -59,6 +59,7 @@ class KnowledgeBase:
         self.check_model = check_model
         self.store = Store(self.config.db_path)
         glossary = Glossary.load(self.config.glossary)
+        terms = glossary.terms()
         self._embedder = embedder
         self._dim_checked = False
         self._vectors: VectorIndex | None = None
@@ -70,10 +71,10 @@ class KnowledgeBase:
                 f"当前配置的模型是“{self.config.model}”。请把配置改回“{stored}”，"
                 f"或运行 `kb reembed` 用新模型重建全部向量（原文和元数据保留）。"
             )
-        self.words = Words(glossary.terms() + [normalise_title(t) for _, t, _ in self.store.titles()])
+        self.words = Words(terms + [normalise_title(t) for _, t, _ in self.store.titles()])
         # The keyword index was cut with the glossary's terms in jieba's dictionary: another glossary
         # cuts queries differently, so the index is cut again to match.
-        self._vocabulary = hashlib.sha256("\n".join(sorted(set(glossary.terms()))).encode()).hexdigest()
+        self._vocabulary = hashlib.sha256("\n".join(sorted(set(terms))).encode()).hexdigest()
         if self.store.get_meta("glossary_vocabulary") != self._vocabulary and self.store.chunk_count():
             self._retokenize()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed-query")
@@ -304,9 +305,8 @@ class KnowledgeBase:
         the knowledge base owns). Returns its title. Raises DocumentNotFound."""
         doc = self.document(doc_id)
         self._commit([], [(doc_id, doc.path)], IngestReport())
-        path = Path(doc.path)
-        if path.parent == self.config.uploads_path.resolve():
-            path.unlink(missing_ok=True)
+        if self.config.is_upload(doc.path):
+            Path(doc.path).unlink(missing_ok=True)
         return doc.title
 
     def stats(self) -> dict:
