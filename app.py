@@ -19,6 +19,7 @@ from kb.answer import Answer
 from kb.config import Config
 from kb.errors import StudyKBError, UploadError
 from kb.library import KnowledgeBase
+from kb.place import Place
 from kb.types import SEARCH_MODES, Filters, Hit
 from webapp.basket import BasketItem, add, move, to_docx, to_markdown
 from webapp.render import document_blocks, escape, highlight, highlight_terms
@@ -72,12 +73,16 @@ def sidebar_filters(docs: list[dict]) -> tuple[Filters, str]:
         date_to = st.date_input("截止日期", value=None, key="f_to", min_value=dt.date(1949, 1, 1))
         issuers = st.multiselect("发布机关", sorted({d["issuer"] for d in docs if d["issuer"]}), key="f_issuers",
                                  placeholder="全部")
+        # the jurisdictions present, national first; each takes the places within it
+        places = sorted({d["jurisdiction"] for d in docs}, key=lambda code: (code != "", code))
+        place_codes = st.multiselect("适用地域", places, format_func=lambda code: Place(code).label,
+                                     key="f_places", placeholder="全部")
         titles = {d["id"]: doc_label(d) for d in docs}
         doc_ids = st.multiselect("限定文档", list(titles), format_func=titles.get, key="f_docs", placeholder="全部")
         mode = st.selectbox("检索方式", list(SEARCH_MODES), format_func=SEARCH_MODES.get, key="f_mode")
     filters = Filters(doc_types=types or None, date_from=date_from.isoformat() if date_from else None,
                       date_to=date_to.isoformat() if date_to else None, doc_ids=doc_ids or None,
-                      issuers=issuers or None)
+                      issuers=issuers or None, places=place_codes or None)
     return filters, mode
 
 
@@ -103,7 +108,8 @@ def hit_card(kb: KnowledgeBase, hit: Hit, n: int, terms: list[str], key: str) ->
     c = hit.citation
     with st.container(border=True, key=f"{key}-card-{n}"):
         st.markdown(f"**{n}\\. {escape('《' + c.title + '》')}** {escape(c.location())}")
-        meta = [DOC_TYPES.get(c.doc_type, ""), c.speaker, c.doc_number, c.date, f"第{c.page}页" if c.page else ""]
+        meta = [c.applies_in(), DOC_TYPES.get(c.doc_type, ""), c.speaker, c.doc_number, c.date,
+                f"第{c.page}页" if c.page else ""]
         st.caption(escape(" · ".join(m for m in meta if m)))
         st.markdown(highlight(hit.text, terms))
         left, right, _ = st.columns([1, 1, 4])
@@ -143,7 +149,9 @@ def search_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
 
     hits, seconds = cached("search_result", (query, repr(filters), mode),
                            lambda: kb.search(query, k=10, filters=filters, mode=mode))
-    st.caption(f"共 {len(hits)} 条结果，用时 {seconds * 1000:.0f} 毫秒")
+    places = kb.asked_places(query)
+    where = f"；{'、'.join(p.label for p in places)}和全国的规定排在前面" if places else ""
+    st.caption(f"共 {len(hits)} 条结果，用时 {seconds * 1000:.0f} 毫秒{where}")
     if not hits:
         st.warning("没有找到相关内容。可以换个说法，或放宽检索条件。")
     terms = highlight_terms(query, kb.words, kb.glossary)
@@ -191,7 +199,8 @@ def library_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
         return
     st.dataframe(
         [{"编号": d["id"], "标题": d["title"], "类型": DOC_TYPES.get(d["doc_type"], d["doc_type"]),
-          "发布机关": d["issuer"], "文号": d["doc_number"], "日期": d["date"], "片段数": d["chunks"],
+          "发布机关": d["issuer"], "适用地域": Place(d["jurisdiction"]).label, "文号": d["doc_number"],
+          "日期": d["date"], "片段数": d["chunks"],
           "格式": d["source_format"]} for d in docs],
         hide_index=True, width="stretch")
     with st.expander("删除文档"):

@@ -22,8 +22,12 @@ class CachedEmbedder:
     def __init__(self, embedder: Embedder, path: Path):
         self.inner = embedder
         self.name, self.dim = embedder.name, embedder.dim
+        self.adapter = embedder.adapter
         self._identity = embedder.identity()
-        self._key_prefix = json.dumps(self._identity, sort_keys=True)
+        # passages key on what passage vectors depend on: an adapter added later reuses them
+        self._prefix = {"query": json.dumps(self._identity, sort_keys=True),
+                        "passage": json.dumps(embedder.identity("passage"), sort_keys=True)}
+        self._prefix["base-query"] = self._prefix["passage"]
         path.parent.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(path, check_same_thread=False)  # queries are embedded on a worker thread
         self.conn.execute("PRAGMA journal_mode=WAL")
@@ -31,10 +35,12 @@ class CachedEmbedder:
         self.hits = self.misses = 0
 
     def _key(self, kind: str, text: str) -> bytes:
-        return hashlib.sha256(f"{self._key_prefix}\0{kind}\0{text}".encode()).digest()
+        # a base model's query vectors were stored as kind "query" under the passage identity
+        prefix, stored_kind = self._prefix[kind], "query" if kind == "base-query" else kind
+        return hashlib.sha256(f"{prefix}\0{stored_kind}\0{text}".encode()).digest()
 
-    def identity(self) -> dict:
-        return self._identity
+    def identity(self, side: str = "query") -> dict:
+        return self._identity if side == "query" else self.inner.identity(side)
 
     def _lookup(self, keys: list[bytes]) -> dict[bytes, np.ndarray]:
         found: dict[bytes, np.ndarray] = {}
@@ -69,11 +75,11 @@ class CachedEmbedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.vstack([found[k] for k in keys]).astype(np.float32)
 
-    def encode_query(self, text: str) -> np.ndarray:
-        key = self._key("query", text)
+    def encode_query(self, text: str, adapted: bool = True) -> np.ndarray:
+        key = self._key("query" if adapted else "base-query", text)
         found = self._lookup([key])
         if key in found:
             return found[key]
-        vector = self.inner.encode_query(text)
+        vector = self.inner.encode_query(text, adapted=adapted)
         self._store([key], vector[None, :])
         return vector

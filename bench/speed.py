@@ -27,7 +27,7 @@ from pathlib import Path
 
 from bench.record import provenance
 from bench.stard import CACHE, DEFAULT_ARTICLES, SUBSET_MIN_ARTICLES, Corpus, build, read_queries, write_laws
-from kb.config import Config
+from kb.config import BASE_MODEL, Config
 from kb.library import KnowledgeBase
 from kb.types import SEARCH_MODES
 
@@ -97,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ingest-articles", type=int, default=2000, help="size of the ingestion sample")
     parser.add_argument("--limit", type=int, help="time only the first N questions")
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--no-ingestion", action="store_true", help="skip the ingestion sample")
     args = parser.parse_args(argv)
 
     started = provenance()  # what runs is the tree as it is now, not at the end
@@ -121,7 +122,14 @@ def main(argv: list[str] | None = None) -> int:
     result["latency"] = latency(kb, [q["query"] for q in queries])
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     kb.close()
-    result["ingestion"] = ingestion(corpus, CACHE / "ingest-sample", args.ingest_articles)
+    # the same queries without the query adapter and the learned ranker (reciprocal rank fusion):
+    # what the trained pieces cost, measured in the same run
+    kb = KnowledgeBase(Config.load(data, model_dir=CACHE / "models", model=BASE_MODEL, ranker="none"))
+    kb.warm()
+    result["latency_untrained"] = latency(kb, [q["query"] for q in queries])
+    kb.close()
+    if not args.no_ingestion:
+        result["ingestion"] = ingestion(corpus, CACHE / "ingest-sample", args.ingest_articles)
 
     result = {**started, "queries": str(args.queries), **result}
     print(json.dumps(result, ensure_ascii=False, indent=2))

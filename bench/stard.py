@@ -2,6 +2,7 @@
 
     python -m bench.stard ../shared/eval/stard/train.jsonl --subset
     python -m bench.stard ../shared/eval/stard/train.jsonl            # all 64,665 articles
+    python -m bench.stard ../shared/eval/stard/train.jsonl --cv 5     # trained pieces, cross-validated
 
 Builds a knowledge base the way a user would (one file per law, its articles in order under
 their chapter headings, through the normal ingestion), then scores the query file for
@@ -21,14 +22,15 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.metrics import score
 from bench.record import provenance
-from kb.config import Config
+from kb.config import BASE_MODEL, Config
 from kb.library import IngestReport, KnowledgeBase
+from kb.metrics import score
 from kb.types import SEARCH_MODES
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_ARTICLES = HERE.parent.parent / "shared" / "eval" / "stard" / "articles.jsonl"
+DEFAULT_QUERIES = DEFAULT_ARTICLES.with_name("train.jsonl")
 CACHE = HERE / ".cache"
 SUBSET_MIN_ARTICLES = 15_000
 SUBSET_SEED = 20241124
@@ -102,14 +104,16 @@ def open_kb(data: Path, cached: bool = True, **overrides) -> KnowledgeBase:
     return KnowledgeBase(config, embedder=CachedEmbedder(Embedder(config), CACHE / "embeddings.sqlite3"))
 
 
-def build(corpus: Corpus, laws: list[str], work: Path,
-          rebuild: bool = False) -> tuple[KnowledgeBase, dict[str, str], IngestReport]:
+def build(corpus: Corpus, laws: list[str], work: Path, rebuild: bool = False,
+          shipped: bool = False) -> tuple[KnowledgeBase, dict[str, str], IngestReport]:
     """The knowledge base of these laws (built, or brought up to date), the law of each file, and
-    what the ingestion did (a record of the build's time)."""
+    what the ingestion did (a record of the build's time). Opened without the shipped query adapter
+    and ranker unless `shipped`: they were trained on train.jsonl, and must not score it."""
+    overrides = {} if shipped else {"model": BASE_MODEL, "ranker": "none"}
     if rebuild and (work / "kb").exists():
         shutil.rmtree(work / "kb")
     law_of_path = write_laws(corpus, laws, work / "laws")
-    kb = open_kb(work / "kb", model_dir=CACHE / "models")
+    kb = open_kb(work / "kb", model_dir=CACHE / "models", **overrides)
     report = kb.ingest([work / "laws"], prune=True)
     print(f"知识库：{len(laws)} 部法律，新增 {len(report.added)}，更新 {len(report.replaced)}，"
           f"未变 {len(report.unchanged)}，重复 {len(report.duplicates)}，失败 {len(report.failed)}；"
@@ -169,16 +173,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modes", default=",".join(SEARCH_MODES))
     parser.add_argument("--limit", type=int, help="score only the first N questions")
     parser.add_argument("--out", type=Path, help="write the results as JSON here")
+    parser.add_argument("--shipped", action="store_true",
+                        help="with the shipped query adapter and ranker: only for questions they were not trained on "
+                             "(they were trained on train.jsonl, which is scored untrained or by --cv)")
+    parser.add_argument("--terms", action="store_true", help="with --cv: the mined term map alone")
+    parser.add_argument("--cv", type=int, metavar="FOLDS",
+                        help="score the untrained and trained methods by k-fold cross-validation (kb.train)")
     args = parser.parse_args(argv)
+    if args.shipped and args.queries.resolve() == DEFAULT_QUERIES.resolve():
+        parser.error("the shipped pieces were trained on train.jsonl: score them on it with --cv, not --shipped")
 
     started = provenance()  # what runs is the tree as it is now, not at the end
     corpus = Corpus.load(args.articles)
     queries = read_queries(args.queries)[:args.limit]
     laws = corpus.subset(queries, args.min_articles) if args.subset else sorted(corpus.by_law)
     work = args.work or CACHE / (f"subset-{args.min_articles}" if args.subset else "full")
-    kb, law_of_path, report = build(corpus, laws, work, args.rebuild)
+    kb, law_of_path, report = build(corpus, laws, work, args.rebuild, args.shipped)
     n_articles = sum(len(corpus.by_law[law]) for law in laws)
-    results = evaluate(kb, law_of_path, corpus, queries, args.modes.split(","))
+    if args.cv:
+        from kb.train import METHODS, TERM_METHODS, Trainer, read_articles, read_pairs
+
+        trainer = Trainer(kb, read_pairs(args.queries, read_articles(args.articles))[:args.limit])
+        # the pieces are trained from the base model's query vectors, and ranked with RRF when untrained
+        results = trainer.cross_validate(args.cv, methods=TERM_METHODS if args.terms else METHODS)
+    else:
+        results = evaluate(kb, law_of_path, corpus, queries, args.modes.split(","))
     print(f"{args.queries.name}：{len(queries)} 个问题；{len(laws)} 部法律，{n_articles} 条")
     print_table(results)
     if args.out:
@@ -186,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
                   "articles": n_articles, "chunks": kb.stats()["chunks"], "subset": args.subset,
                   "build": {"chunks_embedded": report.chunks, "seconds": round(report.seconds, 1),
                             "embed_seconds": round(report.embed_seconds, 1)},
-                  "model": kb.embedder.identity(), "results": results}
+                  "model": kb.embedder.identity(), "cross_validation_folds": args.cv, "results": results}
         args.out.write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
     return 0
 

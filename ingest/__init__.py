@@ -21,7 +21,8 @@ from ingest.types import DOC_TYPES, Chunk, Document
 
 log = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
-OVERRIDABLE = ("title", "doc_type", "issuer", "doc_number", "date", "published", "effective", "speaker")
+OVERRIDABLE = ("title", "doc_type", "issuer", "doc_number", "date", "published", "effective", "speaker",
+               "jurisdiction")
 
 __all__ = ["DOC_TYPES", "SUPPORTED_SUFFIXES", "Chunk", "ChunkSizes", "Document", "ReadError", "Scanned",
            "StudyKBError", "content_hash", "find_files", "load_document", "read_manifest", "scan"]

@@ -24,6 +24,9 @@ class Document:
     published: str = ""  # as written, e.g. 2014年2月21日
     effective: str = ""  # 施行日期, as written
     speaker: str = ""
+    # where it applies: as a manifest declares it (浙江省, 全国), then as the knowledge base
+    # resolves it from the title or issuer: a division code, "" for national
+    jurisdiction: str = ""
     text: str = ""
     source_format: str = ""
     content_hash: str = ""

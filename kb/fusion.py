@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 class Ranking:
     """One retriever's chunk ids, best first."""
 
-    name: str  # "keyword" | "dense"
+    name: str  # how the interfaces name the source: "keyword" | "dense"
     chunk_ids: list[int]
     weight: float = 1.0
+    scores: list[float] = field(default_factory=list)  # the retriever's own scores, when it has them
+    role: str = ""  # which evidence it is for learned fusion: "keyword" | "expanded" | "dense"
 
 
 @dataclass
@@ -43,6 +45,7 @@ class Group:
     chunk_id: int
     sources: set[str]
     date: str
+    members: list[int] = field(default_factory=list)  # every fused chunk of the article, best first
 
 
 def reciprocal_rank_fusion(rankings: list[Ranking], k: int = 60) -> dict[int, Fused]:
@@ -69,6 +72,7 @@ def group_by_article(fused: dict[int, Fused], keys: dict[int, ChunkKey]) -> list
         if group is None:
             group = groups[key] = Group(key, entry.score, chunk_id, set(), info.date)
         group.sources.update(entry.sources)
+        group.members.append(chunk_id)
         if info.date > group.date:  # a newer version of the same article
             group.chunk_id, group.date = chunk_id, info.date
     return sorted(groups.values(), key=lambda g: -g.score)

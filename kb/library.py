@@ -17,9 +17,11 @@ from tqdm import tqdm
 from ingest import Chunk, Document, scan
 from kb.answer import Answer, compose
 from kb.config import Config
-from kb.embed import Embedder
-from kb.errors import DocumentNotFound, ModelMismatchError
+from kb.embed import Embedder, passage_model
+from kb.errors import ConfigError, DocumentNotFound, ModelMismatchError
+from kb.place import Place, jurisdiction_of, place_by_name
 from kb.query import normalise_title, parse_query
+from kb.rank import load_ranker
 from kb.search import Searcher
 from kb.store import Store
 from kb.text import Glossary, Words
@@ -52,23 +54,36 @@ class _Pending:
     terms: list[str] | None = None
 
 
+def home_place(config: Config) -> Place | None:
+    """The office's own place (config home_region), checked."""
+    if not config.home_region:
+        return None
+    place = place_by_name(config.home_region)
+    if place is None:
+        raise ConfigError(f"home_region = {config.home_region}",
+                          "无法识别的地名，请写省、市或区县的全称，如“浙江省”“杭州市”")
+    return place
+
+
 class KnowledgeBase:
     def __init__(self, config: Config | None = None, check_model: bool = True, embedder: Embedder | None = None):
         """`embedder`: an already-loaded model (the app shares one; the benchmark wraps it in a cache)."""
         self.config = config or Config.load()
         self.check_model = check_model
+        ranker, home = load_ranker(self.config), home_place(self.config)  # checked before anything opens
         self.store = Store(self.config.db_path)
         glossary = Glossary.load(self.config.glossary)
         terms = glossary.terms()
         self._embedder = embedder
         self._dim_checked = False
         self._vectors: VectorIndex | None = None
+        self.passage_model = passage_model(self.config)
         stored = self.store.get_meta("embedding_model")
-        if check_model and stored and stored != self.config.model and self.store.chunk_count():
+        if check_model and stored and stored != self.passage_model and self.store.chunk_count():
             raise ModelMismatchError(
                 self.config.db_path,
                 f"知识库由向量模型“{stored}”（{self.store.get_meta('embedding_dim')} 维）建立，"
-                f"当前配置的模型是“{self.config.model}”。请把配置改回“{stored}”，"
+                f"当前配置的模型是“{self.passage_model}”。请把配置改回“{stored}”，"
                 f"或运行 `kb reembed` 用新模型重建全部向量（原文和元数据保留）。"
             )
         self.words = Words(terms + [normalise_title(t) for _, t, _ in self.store.titles()])
@@ -77,11 +92,13 @@ class KnowledgeBase:
         self._vocabulary = hashlib.sha256("\n".join(sorted(set(terms))).encode()).hexdigest()
         if self.store.get_meta("glossary_vocabulary") != self._vocabulary and self.store.chunk_count():
             self._retokenize()
+        if self.store.get_meta("jurisdictions_pending"):
+            self._resolve_jurisdictions()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed-query")
         c = self.config
         self.searcher = Searcher(self.store, lambda: self.vectors, lambda text: self.embedder.encode_query(text),
                                  glossary, self.words, self._pool, c.keyword_depth, c.dense_depth, c.rrf_k,
-                                 c.keyword_weight, c.dense_weight)
+                                 c.keyword_weight, c.dense_weight, ranker, home)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
@@ -202,6 +219,12 @@ class KnowledgeBase:
             if item.error:
                 report.failed.append((item.error.path, item.error.reason))
                 continue
+            doc = item.document
+            try:
+                doc.jurisdiction = jurisdiction_of(doc.title, doc.issuer, str(doc.jurisdiction or "")).code
+            except ValueError as exc:  # a manifest declares a place that does not exist
+                report.failed.append((item.path, str(exc)))
+                continue
             claimed[item.digest] = item.document.title
             self.words.add([normalise_title(item.document.title)])
             pending.append(_Pending(item.document, item.chunks, replaces.get(item.path)))
@@ -235,7 +258,7 @@ class KnowledgeBase:
                     report.chunks += len(item.chunks)
                 if batch:
                     self.store.set_meta("glossary_vocabulary", self._vocabulary)
-                    self.store.set_meta("embedding_model", self.config.model)
+                    self.store.set_meta("embedding_model", self.passage_model)
                     self.store.set_meta("embedding_dim", str(dim))
                 self.store.set_meta("vector_generation", str(generation))
                 vectors.save(self.vectors_dir, generation)
@@ -248,6 +271,13 @@ class KnowledgeBase:
         """A chunk's words in the keyword index: its document's title, its heading path and its text."""
         return " ".join(self.words(" ".join([title, *heading_path, text])))
 
+    def _resolve_jurisdictions(self) -> None:
+        """Where each stored document applies, for a knowledge base built before jurisdictions."""
+        codes = {d["id"]: jurisdiction_of(d["title"], d["issuer"]).code for d in self.store.documents()}
+        with self.store.transaction():
+            self.store.set_jurisdictions(codes)
+            self.store.conn.execute("DELETE FROM meta WHERE key = 'jurisdictions_pending'")
+
     def _retokenize(self) -> None:
         started = time.perf_counter()
         terms = [(cid, self._terms(title, path, text)) for cid, title, path, text in self.store.chunks_for_terms()]
@@ -259,6 +289,10 @@ class KnowledgeBase:
     # ---------------------------------------------------------------- search
     def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid") -> list[Hit]:
         return self.searcher.search(query, k=k, filters=filters, mode=mode)
+
+    def asked_places(self, query: str) -> list[Place]:
+        """The places whose rules a search puts first: those the question names, else home_region."""
+        return self.searcher.asked_places(query)
 
     def ask(self, question: str, filters: Filters | None = None, max_sources: int = 4) -> Answer:
         hits = self.search(question, k=max_sources, filters=filters)
@@ -319,7 +353,9 @@ class KnowledgeBase:
             "documents": len(docs),
             "chunks": self.store.chunk_count(),
             "by_type": by_type,
-            "embedding_model": self.store.get_meta("embedding_model") or self.config.model,
+            "embedding_model": self.store.get_meta("embedding_model") or self.passage_model,
+            "query_model": self.config.model,
+            "ranker": self.searcher.ranker.source if self.searcher.ranker else "",
             "embedding_dim": int(self.store.get_meta("embedding_dim") or 0),
             "database": str(self.config.db_path),
             "database_bytes": self.config.db_path.stat().st_size if self.config.db_path.exists() else 0,
@@ -341,7 +377,7 @@ class KnowledgeBase:
         generation = self.generation + 1
         with self.store.transaction():
             self.store.set_embeddings(ids, vectors)
-            self.store.set_meta("embedding_model", self.config.model)
+            self.store.set_meta("embedding_model", self.passage_model)
             self.store.set_meta("embedding_dim", str(self.embedder.dim))
             self.store.set_meta("vector_generation", str(generation))
             index.save(self.vectors_dir, generation)

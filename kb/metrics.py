@@ -1,4 +1,4 @@
-"""Retrieval metrics over ranked lists of article ids, as the STARD README defines them.
+"""Retrieval metrics over ranked lists of article keys, as the STARD README defines them.
 
 A question's relevant articles are groups: each group lists every stored version of one
 article, and finding any member of a group finds that article."""

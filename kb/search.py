@@ -13,8 +13,10 @@ from concurrent.futures import Executor
 
 import numpy as np
 
-from kb.fusion import ChunkKey, Ranking, group_by_article, reciprocal_rank_fusion
-from kb.query import normalise_title, parse_citation, parse_query
+from kb.fusion import ChunkKey, Group, Ranking, group_by_article, reciprocal_rank_fusion
+from kb.place import Place, places_in, relation
+from kb.query import ParsedQuery, match_titles, normalise_title, parse_citation, parse_query
+from kb.rank import Candidate, Evidence, QuestionCues, Ranker, feature_matrix, for_group
 from kb.store import Store, citation_from_row
 from kb.text import Glossary, Words
 from kb.types import SEARCH_MODES, Filters, Hit
@@ -28,7 +30,8 @@ class Searcher:
 
     def __init__(self, store: Store, vectors: Callable[[], VectorIndex], embed_query: Callable[[str], np.ndarray],
                  glossary: Glossary, words: Words, pool: Executor, keyword_depth: int = 100,
-                 dense_depth: int = 100, rrf_k: int = 60, keyword_weight: float = 1.0, dense_weight: float = 1.0):
+                 dense_depth: int = 100, rrf_k: int = 60, keyword_weight: float = 1.0, dense_weight: float = 1.0,
+                 ranker: Ranker | None = None, home_place: Place | None = None):
         self.store = store
         self.vectors = vectors
         self.embed_query = embed_query
@@ -40,18 +43,43 @@ class Searcher:
         self.rrf_k = rrf_k
         self.keyword_weight = keyword_weight
         self.dense_weight = dense_weight
+        self.ranker = ranker  # learned fusion; None keeps reciprocal rank fusion
+        self.home_place = home_place  # the office's place, for questions that name none
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid") -> list[Hit]:
         if mode not in SEARCH_MODES:
             raise ValueError(f"未知的检索方式：{mode}（可选 {', '.join(SEARCH_MODES)}）")
         filters = filters or Filters()
         parsed = parse_query(query, self.glossary)
+        hits = self.resolve_citations(parsed.text, filters)
+        groups, rows, rankings = self._candidates(parsed, filters, mode, k)
+        if self.ranker is not None and mode == "hybrid" and groups:
+            groups = self._learned_order(groups, rows, rankings, parsed)
+        if self.glossary.groups and not self.glossary.names_group(parsed.text):
+            groups = group_order(groups, rows, self.glossary.groups)
+        places = self.asked_places(parsed.text)
+        if places:
+            groups = place_order(groups, rows, places)
+        seen = {(normalise_title(h.citation.title), h.article) for h in hits if h.article}
+        for group in groups:
+            if len(hits) >= k:
+                break
+            if group.key not in seen:
+                hits.append(self._hit(rows[group.chunk_id], group.score, sorted(group.sources)))
+        return hits[:k]
+
+    def candidates(self, query: str, filters: Filters | None = None) -> tuple[list[tuple], np.ndarray]:
+        """The articles hybrid search considers for a question, as (normalised title, article) keys,
+        with the learned ranker's features for each (for training it)."""
+        parsed = parse_query(query, self.glossary)
+        groups, rows, rankings = self._candidates(parsed, filters or Filters(), "hybrid", 10)
+        return [g.key for g in groups], self._features(groups, rows, rankings, parsed)
+
+    def _candidates(self, parsed: ParsedQuery, filters: Filters, mode: str, k: int):
+        """Fused and grouped candidates (best first by reciprocal rank fusion), their chunks' rows,
+        and the rankings they came from."""
         # Each retriever offers at least twice the articles asked for: chunks of one article merge.
         keyword_depth, dense_depth = max(self.keyword_depth, 2 * k), max(self.dense_depth, 2 * k)
-        hits: list[Hit] = []
-        cited = self.resolve_citation(parsed.text, filters)
-        if cited:
-            hits.append(cited)
         vectors = self.vectors()
         dense = mode in ("hybrid", "dense") and len(vectors)
         if dense:
@@ -60,15 +88,16 @@ class Searcher:
         if mode in ("hybrid", "keyword"):
             # The user's own words and the glossary-expanded words rank separately, so an
             # expansion (兜底 → 最低生活保障) adds candidates without drowning the original term.
-            queries = [self.words(parsed.text)]
+            queries = [("keyword", self.words(parsed.text))]
             if parsed.expansions:
-                queries.append(self.words(" ".join([parsed.text, *parsed.expansions])))
-            for words in queries:
+                queries.append(("expanded", self.words(" ".join([parsed.text, *parsed.expansions]))))
+            for role, words in queries:
                 ranked = self.store.keyword_search(words, keyword_depth, filters, parsed.phrases)
-                rankings.append(Ranking("keyword", [cid for cid, _ in ranked], self.keyword_weight / len(queries)))
+                rankings.append(Ranking("keyword", [cid for cid, _ in ranked], self.keyword_weight / len(queries),
+                                        [score for _, score in ranked], role))
             if not any(r.chunk_ids for r in rankings) and parsed.phrases:  # jieba split a phrase differently
                 ids = self.store.phrase_chunk_ids(parsed.phrases, filters, keyword_depth)
-                rankings.append(Ranking("keyword", ids, self.keyword_weight))
+                rankings.append(Ranking("keyword", ids, self.keyword_weight, role="keyword"))
         if dense:
             allowed = None
             if parsed.phrases:
@@ -76,23 +105,45 @@ class Searcher:
             elif filters.active():
                 allowed = self.store.filtered_chunk_ids(filters)
             ranked = vectors.search(query_vector.result(), dense_depth, allowed)
-            rankings.append(Ranking("dense", [cid for cid, _ in ranked], self.dense_weight))
-        hits.extend(self._grouped_hits(reciprocal_rank_fusion(rankings, self.rrf_k), k, skip=hits))
-        return hits[:k]
-
-    def _grouped_hits(self, fused: dict, k: int, skip: list[Hit]) -> list[Hit]:
+            rankings.append(Ranking("dense", [cid for cid, _ in ranked], self.dense_weight,
+                                    [score for _, score in ranked], "dense"))
+        fused = reciprocal_rank_fusion(rankings, self.rrf_k)
         rows = self.store.chunks(list(fused))
         # the vector index may briefly hold ids a crashed run never committed: they have no row
         keys = {cid: ChunkKey(normalise_title(row["title"]), row["article"], row["date"]) for cid, row in rows.items()}
-        seen = {(normalise_title(h.citation.title), h.article) for h in skip if h.article}
-        out: list[Hit] = []
-        for group in group_by_article(fused, keys):
-            if group.key in seen:
-                continue
-            out.append(self._hit(rows[group.chunk_id], group.score, sorted(group.sources)))
-            if len(out) >= k:
-                break
-        return out
+        return group_by_article(fused, keys), rows, rankings
+
+    def _features(self, groups: list[Group], rows: dict, rankings: list[Ranking], parsed: ParsedQuery) -> np.ndarray:
+        evidence: dict[str, dict[int, Evidence]] = {}
+        for ranking in rankings:
+            found = evidence.setdefault(ranking.role, {})
+            for rank, cid in enumerate(ranking.chunk_ids):
+                score = ranking.scores[rank] if rank < len(ranking.scores) else 0.0
+                if cid not in found:
+                    found[cid] = Evidence(rank, score)
+        candidates = []
+        for group in groups:
+            row = rows[group.chunk_id]
+            best = {role: min((found[c] for c in group.members if c in found), key=lambda e: e.rank, default=Evidence())
+                    for role, found in evidence.items()}
+            candidates.append(Candidate(best.get("keyword", Evidence()), best.get("expanded", Evidence()),
+                                        best.get("dense", Evidence()), group.score, len(group.members),
+                                        row["title"], row["heading_path"], row["text"]))
+        intents = self.glossary.intents_in(parsed.text)
+        cues = QuestionCues(self.words(parsed.text), [tuple(i.answers) for i in intents],
+                            tuple(self.glossary.groups), self.glossary.names_group(parsed.text))
+        return feature_matrix(candidates, cues)
+
+    def _learned_order(self, groups: list[Group], rows: dict, rankings: list[Ranking],
+                       parsed: ParsedQuery) -> list[Group]:
+        scores = self.ranker.score(self._features(groups, rows, rankings, parsed))
+        for group, score in zip(groups, scores):
+            group.score = float(score)
+        return sorted(groups, key=lambda g: -g.score)
+
+    def asked_places(self, query: str) -> list[Place]:
+        """The places a question is about: those it names, else the office's own."""
+        return places_in(query) or ([self.home_place] if self.home_place else [])
 
     def _hit(self, row, score: float, matched: list[str]) -> Hit:
         if row["article"]:
@@ -104,25 +155,45 @@ class Searcher:
                    row["end"], "", matched)
 
     # ------------------------------------------------------------- citations
-    def resolve_citation(self, text: str, filters: Filters) -> Hit | None:
-        """社会救助暂行办法第十一条 / 《慈善法》第10条 → that article, if a document that passes
-        the filters has it."""
+    def resolve_citations(self, text: str, filters: Filters) -> list[Hit]:
+        """社会救助暂行办法第十一条 / 《慈善法》第10条 / 浙江社会救助条例第40条 → that article of each
+        document the (possibly abbreviated) title names and that passes the filters: one hit per
+        law, from its newest version that has the article. 社会救助条例第十条 names every province's."""
         ref = parse_citation(text)
         if not ref:
-            return None
-        candidates = []
-        for doc_id, title, date in self.store.titles(filters):
-            norm = normalise_title(title)
-            if norm == ref.title:
-                candidates.append((0, date, doc_id))
-            elif ref.title.endswith(norm) or norm.endswith(ref.title):
-                candidates.append((1, date, doc_id))
-        # exact title first, then the newest version
-        candidates.sort(key=lambda c: c[1], reverse=True)
-        candidates.sort(key=lambda c: c[0])
-        for _, _, doc_id in candidates:
-            span = self.store.article_span(doc_id, ref.article)
-            if span:
-                row = self.store.chunks([span[0]])[span[0]]
-                return self._hit(row, float("inf"), ["citation"])
-        return None
+            return []
+        titles = self.store.titles(filters)
+        named = set(match_titles(ref.title, [(doc_id, title) for doc_id, title, _ in titles]))
+        versions: dict[str, list[tuple[str, int]]] = {}
+        for doc_id, title, date in titles:
+            if doc_id in named:
+                versions.setdefault(normalise_title(title), []).append((date, doc_id))
+        found = []  # (whether it is another place's rule, hit)
+        places = self.asked_places(text)
+        for law in versions.values():
+            for _, doc_id in sorted(law, reverse=True):
+                span = self.store.article_span(doc_id, ref.article)
+                if span:
+                    row = self.store.chunks([span[0]])[span[0]]
+                    found.append((bool(places) and elsewhere(row, places), self._hit(row, float("inf"), ["citation"])))
+                    break
+        return [hit for _, hit in sorted(found, key=lambda f: f[0])]
+
+
+def place_order(groups: list[Group], rows: dict, places: list[Place]) -> list[Group]:
+    """The asked places' rules (and those within them) and national rules first; other places'
+    rules after them, in their own order: demoted, never hidden."""
+    return sorted(groups, key=lambda g: elsewhere(rows[g.chunk_id], places))
+
+
+def elsewhere(row, places: list[Place]) -> bool:
+    """Whether a chunk's document is another place's rule: it applies neither nationally nor in,
+    above or within any asked place."""
+    doc = Place(row["jurisdiction"])
+    return all(relation(doc, place) == "other" for place in places)
+
+
+def group_order(groups: list[Group], rows: dict, special: list[str]) -> list[Group]:
+    """For a question that names no special group: rules written for one (军人抚恤优待条例) after
+    the others, in their own order."""
+    return sorted(groups, key=lambda g: for_group(rows[g.chunk_id]["title"], rows[g.chunk_id]["heading_path"], special))

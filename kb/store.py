@@ -14,6 +14,7 @@ import numpy as np
 
 from ingest.types import Chunk, Document
 from kb.errors import StoreError
+from kb.place import Place
 from kb.types import Citation, Filters
 
 SCHEMA_VERSION = "1"
@@ -31,6 +32,7 @@ CREATE TABLE IF NOT EXISTS documents (
     published TEXT NOT NULL DEFAULT '',
     effective TEXT NOT NULL DEFAULT '',
     speaker TEXT NOT NULL DEFAULT '',
+    jurisdiction TEXT NOT NULL DEFAULT '',
     text TEXT NOT NULL,
     source_format TEXT NOT NULL DEFAULT '',
     content_hash TEXT NOT NULL,
@@ -56,7 +58,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunk_terms USING fts5(terms, tokenize = 'uni
 """
 
 DOC_COLUMNS = ("id", "path", "title", "doc_type", "issuer", "doc_number", "date", "published",
-               "effective", "speaker", "text", "source_format", "content_hash", "page_starts")
+               "effective", "speaker", "jurisdiction", "text", "source_format", "content_hash", "page_starts")
 
 
 def filter_sql(filters: Filters | None) -> tuple[str, list]:
@@ -74,6 +76,15 @@ def filter_sql(filters: Filters | None) -> tuple[str, list]:
     if filters.date_to:
         clauses.append("d.date != '' AND d.date <= ?")
         params.append(filters.date_to)
+    if filters.places:  # a place and everything within it; "" is national
+        parts = []
+        for code in filters.places:
+            if code:
+                parts.append("d.jurisdiction LIKE ?")
+                params.append(Place(code).prefix + "%")
+            else:
+                parts.append("d.jurisdiction = ''")
+        clauses.append("(" + " OR ".join(parts) + ")")
     return (" AND ".join(clauses) or "1"), params
 
 
@@ -92,6 +103,10 @@ class Store:
                     self.conn.execute(statement)
                 if self.get_meta("schema_version") is None:
                     self.set_meta("schema_version", SCHEMA_VERSION)
+                columns = {r[1] for r in self.conn.execute("PRAGMA table_info(documents)")}
+                if "jurisdiction" not in columns:  # a knowledge base from before jurisdictions
+                    self.conn.execute("ALTER TABLE documents ADD COLUMN jurisdiction TEXT NOT NULL DEFAULT ''")
+                    self.set_meta("jurisdictions_pending", "1")
         except sqlite3.DatabaseError as exc:
             raise StoreError(self.path, f"无法打开知识库文件（{exc}）") from exc
 
@@ -126,9 +141,10 @@ class Store:
         """Insert a document with its chunks; call inside a transaction."""
         cur = self.conn.execute(
             "INSERT INTO documents(path, title, doc_type, issuer, doc_number, date, published, effective,"
-            " speaker, text, source_format, content_hash, page_starts) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " speaker, jurisdiction, text, source_format, content_hash, page_starts)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (doc.path, doc.title, doc.doc_type, doc.issuer, doc.doc_number, doc.date, doc.published,
-             doc.effective, doc.speaker, doc.text, doc.source_format, doc.content_hash,
+             doc.effective, doc.speaker, doc.jurisdiction, doc.text, doc.source_format, doc.content_hash,
              json.dumps(doc.page_starts)),
         )
         doc_id = cur.lastrowid
@@ -144,6 +160,10 @@ class Store:
             self.conn.execute("INSERT INTO chunk_terms(rowid, terms) VALUES (?, ?)", (chunk.id, words))
         doc.id = doc_id
         return doc_id
+
+    def set_jurisdictions(self, codes: dict[int, str]) -> None:
+        self.conn.executemany("UPDATE documents SET jurisdiction = ? WHERE id = ?",
+                              [(code, doc_id) for doc_id, code in codes.items()])
 
     def remove_document(self, doc_id: int) -> list[int]:
         """Delete a document, its chunks and their keyword entries; returns the chunk ids."""
@@ -171,7 +191,7 @@ class Store:
         """Every document's metadata (without text) and chunk count."""
         rows = self.conn.execute(
             "SELECT d.id, d.path, d.title, d.doc_type, d.issuer, d.doc_number, d.date, d.published,"
-            " d.effective, d.speaker, d.source_format, d.added_at,"
+            " d.effective, d.speaker, d.jurisdiction, d.source_format, d.added_at,"
             " (SELECT count(*) FROM chunks c WHERE c.doc_id = d.id) AS chunks"
             " FROM documents d ORDER BY d.title, d.date")
         return [dict(r) for r in rows]
@@ -189,7 +209,7 @@ class Store:
             part = ids[i:i + 500]
             rows = self.conn.execute(
                 "SELECT c.id, c.doc_id, c.seq, c.text, c.heading_path, c.article, c.start, c.end, c.page,"
-                " d.title, d.date, d.doc_number, d.doc_type, d.speaker, d.issuer"
+                " d.title, d.date, d.doc_number, d.doc_type, d.speaker, d.issuer, d.jurisdiction"
                 f" FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({','.join('?' * len(part))})",
                 part)
             out.update({r["id"]: r for r in rows})
@@ -286,5 +306,5 @@ def citation_from_row(row: sqlite3.Row, heading_path: list[str] | None = None,
         heading_path=heading_path if heading_path is not None else json.loads(row["heading_path"]),
         page=page if page is not None else row["page"],
         date=row["date"], doc_number=row["doc_number"], doc_type=row["doc_type"], speaker=row["speaker"],
-        issuer=row["issuer"],
+        issuer=row["issuer"], jurisdiction=Place(row["jurisdiction"]).label,
     )

