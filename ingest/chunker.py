@@ -49,6 +49,8 @@ class _Line:
         return self.start + len(self.text)
 
 
+_INVISIBLE = re.compile(r"[\s\u200b-\u200f\u2060\ufeff]+")  # whitespace and zero-width characters
+
 def split_lines(text: str) -> list[_Line]:
     lines, pos = [], 0
     for raw in text.split("\n"):
@@ -72,6 +74,8 @@ def chunk_document(text: str, page_starts: list[int] | None = None, title: str =
     if structure is None:
         structure = "regulation" if is_regulation(text) else "prose"
     chunks = _regulation_chunks(lines, sizes) if structure == "regulation" else _prose_chunks(lines, [], sizes)
+    # a chunk of nothing visible (a stray zero-width space) would be an empty card in every search
+    chunks = [c for c in chunks if _INVISIBLE.sub("", c.text)]
     for seq, chunk in enumerate(chunks):
         chunk.seq = seq
         if page_starts:

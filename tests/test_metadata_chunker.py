@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from conftest import REGULATIONS, REPORT
@@ -129,3 +130,10 @@ def test_manifest_overrides(tmp_path):
     doc, _ = load_document(tmp_path / "a.txt", manifest[str((tmp_path / "a.txt").resolve())])
     assert (doc.doc_type, doc.speaker) == ("speech", "张三")
     assert Path(doc.path).is_absolute()
+
+
+def test_no_chunk_is_only_invisible_characters():
+    # 未成年人保护法 in the corpus has a line holding only a zero-width space: it became an empty card
+    doc, chunks = load_document(REGULATIONS / "未成年人保护法(2024-04-26).md")
+    assert "\u200b" in doc.text
+    assert chunks and all(re.sub(r"[\s\u200b-\u200f\u2060\ufeff]", "", c.text) for c in chunks)
