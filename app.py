@@ -151,7 +151,9 @@ def search_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
                            lambda: kb.search(query, k=10, filters=filters, mode=mode))
     places = kb.asked_places(query)
     where = f"；{'、'.join(p.label for p in places)}和全国的规定排在前面" if places else ""
-    st.caption(f"共 {len(hits)} 条结果，用时 {seconds * 1000:.0f} 毫秒{where}")
+    expansions = kb.expansions(query)
+    also = f"；已同时检索：{'、'.join(expansions)}" if expansions else ""
+    st.caption(escape(f"共 {len(hits)} 条结果，用时 {seconds * 1000:.0f} 毫秒{where}{also}"))
     if not hits:
         st.warning("没有找到相关内容。可以换个说法，或放宽检索条件。")
     terms = highlight_terms(query, kb.words, kb.glossary)

@@ -168,6 +168,8 @@ def cmd_search(config: Config, args) -> int:
     places = kb.asked_places(args.query)
     where = f"；{'、'.join(p.label for p in places)}和全国的规定排在前面" if places else ""
     print(f"共 {len(hits)} 条，用时 {elapsed:.0f} 毫秒{where}")
+    if expansions := kb.expansions(args.query):
+        print(f"已同时检索：{'、'.join(expansions)}")
     return 0
 
 

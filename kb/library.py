@@ -290,6 +290,10 @@ class KnowledgeBase:
     def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid") -> list[Hit]:
         return self.searcher.search(query, k=k, filters=filters, mode=mode)
 
+    def expansions(self, query: str) -> list[str]:
+        """The glossary's formal terms a search also looks for (兜底 → 最低生活保障)."""
+        return parse_query(query, self.glossary).expansions
+
     def asked_places(self, query: str) -> list[Place]:
         """The places whose rules a search puts first: those the question names, else home_region."""
         return self.searcher.asked_places(query)

@@ -107,6 +107,7 @@ def test_search_shows_cited_results_and_adds_to_basket(app):
     app.text_input(key="query").input("最低生活保障 申请").run()
     assert not app.exception
     assert app.caption[0].value.startswith("共 ") and "毫秒" in app.caption[0].value
+    assert "已同时检索" not in app.caption[0].value  # nothing in this query has a glossary entry
     md = markdown_text(app)
     assert "《社会救助暂行办法》" in md and "第十一条" in md
     assert ":orange-background[申请]" in md  # the query's words are highlighted
@@ -308,3 +309,9 @@ def test_model_and_knowledge_base_load_once_per_process(tmp_path, minilm_dir, mo
         go(at, "问答")
         assert not at.exception
     assert loads == [str(minilm_dir)]
+
+
+def test_search_says_which_glossary_terms_it_also_searched(app):
+    app.text_input(key="query").input("低保怎么申请").run()
+    assert not app.exception
+    assert "已同时检索：最低生活保障" in app.caption[0].value
