@@ -153,10 +153,12 @@ class KnowledgeBase:
         return self.searcher.glossary
 
     def warm(self) -> None:
-        """Load the model and the vector index now rather than at the first query (each costs up
-        to a second on first use; jieba's dictionary is loaded by the constructor)."""
+        """Load the model, the vector index and the ranker now rather than at the first query (each
+        costs up to a second on first use; jieba's dictionary is loaded by the constructor)."""
         self.vectors  # noqa: B018
         self.embedder.encode_query(self.words("预热")[0])
+        if self.searcher.ranker is not None:
+            self.searcher.ranker.booster  # noqa: B018  (LightGBM loads at first use)
 
     # ------------------------------------------------------------- ingestion
     def ingest(self, paths: list[Path | str], prune: bool = False, progress: bool = True,
