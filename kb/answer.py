@@ -54,7 +54,10 @@ def compose(question: str, hits: list[Hit], tokenize: Tokenize, expansions: list
     if not hits:
         return Answer(question, NOT_FOUND)
     words = set(tokenize(" ".join([question, *(expansions or [])])))
-    sources = hits[:max_sources]
+    # a citation asked for (慈善法第10条) is the answer: that article (each law's, when a title is
+    # shared), not padded with whatever else matched
+    cited = [h for h in hits if "citation" in h.matched_by]
+    sources = (cited or hits)[:max_sources]
     lines = [f"关于“{question}”，知识库中的相关规定和论述如下："]
     for n, hit in enumerate(sources, 1):
         lines.append(f"{n}. {hit.citation.format()}：{best_sentences(hit.text, words, tokenize)}[{n}]")

@@ -160,6 +160,13 @@ def test_ask_gives_marked_statements_and_verbatim_citations(capsys, data_dir):
     assert "出处：" in out and "[1] 《社会救助暂行办法》" in out
 
 
+def test_asking_for_an_article_answers_with_that_article_alone(capsys, data_dir):
+    code, out, _ = run(capsys, data_dir, "ask", "慈善法第10条", "--json")
+    citations = json.loads(out)["citations"]
+    assert code == 0 and [(c["citation"]["title"], c["article"]) for c in citations] == [("中华人民共和国慈善法",
+                                                                                          "第十条")]
+
+
 def test_cli_text_output_stats_and_errors(capsys, data_dir):
     code, out, _ = run(capsys, data_dir, "search", "社会救助暂行办法第十一条", "-k", "2")
     assert code == 0 and "1. 《社会救助暂行办法》" in out and "[条文引用]" in out and "毫秒" in out
