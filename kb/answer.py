@@ -10,6 +10,7 @@ from kb.text import Tokenize
 from kb.types import Hit
 
 NOT_FOUND = "知识库中没有找到与问题相关的内容。可以换个说法，或检查检索条件。"
+QUOTED_CHARS = 40  # a long question is quoted only this far: the answer, not the echo, comes first
 
 
 @dataclass
@@ -58,7 +59,8 @@ def compose(question: str, hits: list[Hit], tokenize: Tokenize, expansions: list
     # shared), not padded with whatever else matched
     cited = [h for h in hits if "citation" in h.matched_by]
     sources = (cited or hits)[:max_sources]
-    lines = [f"关于“{question}”，知识库中的相关规定和论述如下："]
+    asked = question if len(question) <= QUOTED_CHARS else question[:QUOTED_CHARS] + "……"
+    lines = [f"关于“{asked}”，知识库中的相关规定和论述如下："]
     for n, hit in enumerate(sources, 1):
         lines.append(f"{n}. {hit.citation.format()}：{best_sentences(hit.text, words, tokenize)}[{n}]")
     return Answer(question, "\n".join(lines), sources)

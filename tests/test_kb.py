@@ -346,3 +346,13 @@ def test_a_changed_glossary_recuts_the_keyword_index(tmp_path, minilm_dir):
     without = Config.load(tmp_path / "data", model=str(minilm_dir))
     assert "夜间巡查" not in stored_words(without) and {"夜间", "巡查"} <= stored_words(without)
     assert "夜间巡查" in stored_words(with_term)  # and back
+
+
+def test_a_long_question_is_not_echoed_whole(tmp_path, minilm_config):
+    folder = copy_files(tmp_path / "docs", SMALL[0])
+    kb = KnowledgeBase(minilm_config)
+    kb.ingest([folder], progress=False)
+    question = "最低生活保障怎么申请" * 200  # 2,000 characters pasted into the box
+    answer = kb.ask(question)
+    first = answer.text.splitlines()[0]
+    assert answer.sources and len(first) < 80 and first.startswith("关于“最低生活保障怎么申请") and "……" in first
