@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import streamlit as st
@@ -67,16 +68,19 @@ def main() -> None:
 def sidebar_filters(docs: list[dict]) -> tuple[Filters, str]:
     with st.sidebar:
         st.subheader("检索条件")
-        types = st.multiselect("文档类型", list(DOC_TYPES), format_func=DOC_TYPES.get, key="f_types",
-                               placeholder="全部")
+        # each choice says how many documents it holds, so an empty one (讲话 0) explains an empty result
+        by_type = Counter(d["doc_type"] for d in docs)
+        types = st.multiselect("文档类型", list(DOC_TYPES), format_func=lambda t: f"{DOC_TYPES[t]}（{by_type[t]}）",
+                               key="f_types", placeholder="全部")
         date_from = st.date_input("起始日期", value=None, key="f_from", min_value=dt.date(1949, 1, 1))
         date_to = st.date_input("截止日期", value=None, key="f_to", min_value=dt.date(1949, 1, 1))
         issuers = st.multiselect("发布机关", sorted({d["issuer"] for d in docs if d["issuer"]}), key="f_issuers",
                                  placeholder="全部")
         # the jurisdictions present, national first; each takes the places within it
-        places = sorted({d["jurisdiction"] for d in docs}, key=lambda code: (code != "", code))
-        place_codes = st.multiselect("适用地域", places, format_func=lambda code: Place(code).label,
-                                     key="f_places", placeholder="全部")
+        by_place = Counter(d["jurisdiction"] for d in docs)
+        places = sorted(by_place, key=lambda code: (code != "", code))
+        place_codes = st.multiselect("适用地域", places, key="f_places", placeholder="全部",
+                                     format_func=lambda code: f"{Place(code).label}（{by_place[code]}）")
         titles = {d["id"]: doc_label(d) for d in docs}
         doc_ids = st.multiselect("限定文档", list(titles), format_func=titles.get, key="f_docs", placeholder="全部")
         mode = st.selectbox("检索方式", list(SEARCH_MODES), format_func=SEARCH_MODES.get, key="f_mode")

@@ -315,3 +315,10 @@ def test_search_says_which_glossary_terms_it_also_searched(app):
     app.text_input(key="query").input("低保怎么申请").run()
     assert not app.exception
     assert "已同时检索：最低生活保障" in app.caption[0].value
+
+
+def test_filter_choices_say_how_many_documents_each_holds(app):
+    app.run()
+    labels = list(app.sidebar.multiselect(key="f_types").options)  # as the user sees them
+    assert "工作报告（1）" in labels and "讲话（0）" in labels
+    assert any(label.startswith("全国（") for label in app.sidebar.multiselect(key="f_places").options)
