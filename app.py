@@ -27,6 +27,8 @@ from webapp.render import document_blocks, escape, highlight, highlight_terms
 from webapp.uploads import save_upload
 
 PAGES = ("检索", "问答", "文库", "文档", "素材篮")
+# Each example works on the bundled corpus (tests/test_app.py runs them): a question, a citation, a quoted phrase.
+SEARCH_EXAMPLES = "例如：低保怎么申请、社会救助暂行办法第十一条、\"兜底\"（引号内为原文中的确切短语）"
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
@@ -146,7 +148,7 @@ def search_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
     st.header("检索")
     filters, mode = sidebar_filters(docs)
     query = st.text_input("检索内容", key="query",
-                          placeholder="例如：低保怎么申请、社会救助暂行办法第十一条、\"兜底保障\"")
+                          placeholder=SEARCH_EXAMPLES)
     if not query.strip():
         st.info("输入问题或关键词后按回车。可用引号检索原文中的确切短语，也可直接输入“法规名+条号”。")
         return

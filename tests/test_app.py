@@ -322,3 +322,12 @@ def test_filter_choices_say_how_many_documents_each_holds(app):
     labels = list(app.sidebar.multiselect(key="f_types").options)  # as the user sees them
     assert "工作报告（1）" in labels and "讲话（0）" in labels
     assert any(label.startswith("全国（") for label in app.sidebar.multiselect(key="f_places").options)
+
+
+def test_every_example_in_the_search_box_finds_something(app):
+    app.run()
+    examples = re.findall(r"[、：]([^、：（]+)", app.text_input(key="query").placeholder)
+    assert len(examples) == 3
+    for example in examples:
+        app.text_input(key="query").input(example).run()
+        assert not app.exception and card_titles(app), example
