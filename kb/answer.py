@@ -1,5 +1,7 @@
-"""Extractive answers: the best passages' most relevant sentences, each marked [n],
-and a citation list with the verbatim passages. No language model."""
+"""Extractive answers: the best passage verbatim with its citation, then the most relevant
+sentences of further passages, each marked [n]. Only passages that pass the relevance threshold
+answer; when none does, the answer says so and the nearest passages are offered as 可能相关.
+No language model."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from kb.text import Tokenize
 from kb.types import Hit
 
 NOT_FOUND = "知识库中没有找到与问题相关的内容。可以换个说法，或检查检索条件。"
+NOT_ANSWERED = "知识库中没有找到直接回答这个问题的规定。"
 QUOTED_CHARS = 40  # a long question is quoted only this far: the answer, not the echo, comes first
 
 
@@ -17,13 +20,17 @@ QUOTED_CHARS = 40  # a long question is quoted only this far: the answer, not th
 class Answer:
     question: str
     text: str
-    sources: list[Hit] = field(default_factory=list)
+    sources: list[Hit] = field(default_factory=list)  # the passages that answer, cited [n]
+    related: list[Hit] = field(default_factory=list)  # when none answers: the nearest, as 可能相关
+    found: bool = False
 
     def to_dict(self) -> dict:
         return {
             "question": self.question,
+            "found": self.found,
             "answer": self.text,
             "citations": [{"n": i, **hit.to_dict()} for i, hit in enumerate(self.sources, 1)],
+            "related": [hit.to_dict() for hit in self.related],
         }
 
 
@@ -50,17 +57,25 @@ def best_sentences(passage: str, words: set[str], tokenize: Tokenize, limit: int
     return "".join(parts)
 
 
-def compose(question: str, hits: list[Hit], tokenize: Tokenize, expansions: list[str] | None = None,
-            max_sources: int = 4) -> Answer:
+def compose(question: str, hits: list[Hit], answering: list[Hit], tokenize: Tokenize,
+            expansions: list[str] | None = None, max_sources: int = 4) -> Answer:
+    """`hits`: what the search found, best first; `answering`: those of them that answer. The best
+    answering passage leads, whole and with its line breaks (a list of conditions stays a list);
+    further ones follow as their most relevant sentences."""
     if not hits:
         return Answer(question, NOT_FOUND)
+    if not answering:
+        return Answer(question, NOT_ANSWERED + "以下内容可能相关，请核对原文。", related=hits[:max_sources])
     words = set(tokenize(" ".join([question, *(expansions or [])])))
     # a citation asked for (慈善法第10条) is the answer: that article (each law's, when a title is
     # shared), not padded with whatever else matched
-    cited = [h for h in hits if "citation" in h.matched_by]
-    sources = (cited or hits)[:max_sources]
+    cited = [h for h in answering if "citation" in h.matched_by]
+    sources = (cited or answering)[:max_sources]
     asked = question if len(question) <= QUOTED_CHARS else question[:QUOTED_CHARS] + "……"
-    lines = [f"关于“{asked}”，知识库中的相关规定和论述如下："]
-    for n, hit in enumerate(sources, 1):
+    lead = sources[0]
+    lines = [f"关于“{asked}”，最相关的是{lead.citation.format()}：", lead.text.strip() + "[1]"]
+    if len(sources) > 1:
+        lines.append("其他相关规定和论述：")
+    for n, hit in enumerate(sources[1:], 2):
         lines.append(f"{n}. {hit.citation.format()}：{best_sentences(hit.text, words, tokenize)}[{n}]")
-    return Answer(question, "\n".join(lines), sources)
+    return Answer(question, "\n".join(lines), sources, found=True)

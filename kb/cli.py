@@ -158,7 +158,11 @@ def cmd_search(config: Config, args) -> int:
         return _show({"query": args.query, "ms": round(elapsed, 1), "hits": [h.to_dict() for h in hits]}, True, str)
     if not hits:
         print("没有找到相关内容。")
+    divided = False
     for n, hit in enumerate(hits, 1):
+        if not divided and not kb.answers(hit):
+            print(LESS_RELEVANT if n > 1 else "没有直接相关的内容，以下结果相关度较低。\n")
+            divided = True
         how = "+".join(MATCH_LABELS.get(m, m) for m in hit.matched_by)
         where = f"  〔{hit.citation.applies_in()}〕" if hit.citation.applies_in() else ""
         print(f"{n}. {hit.citation.format()}  [{how}]{where}")
@@ -171,6 +175,9 @@ def cmd_search(config: Config, args) -> int:
     if expansions := kb.expansions(args.query):
         print(f"已同时检索：{'、'.join(expansions)}")
     return 0
+
+
+LESS_RELEVANT = "—— 以下结果相关度较低 ——\n"
 
 
 def cmd_ask(config: Config, args) -> int:
@@ -186,8 +193,10 @@ def cmd_ask(config: Config, args) -> int:
         print("\n出处：")
         for n, hit in enumerate(answer.sources, 1):
             print(f"[{n}] {hit.citation.format()}")
-            for line in hit.text.splitlines():
-                print(f"    {line}")
+    for hit in answer.related:
+        print(f"\n可能相关：{hit.citation.format()}")
+        for line in hit.text.splitlines():
+            print(f"    {line}")
     return 0
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from ingest.errors import ReadError, StudyKBError
 
-__all__ = ["ConfigError", "DocumentNotFound", "ModelError", "ModelMismatchError", "ReadError", "StoreError",
-           "StudyKBError", "UploadError"]
+__all__ = ["BasketError", "ConfigError", "DocumentNotFound", "ModelError", "ModelMismatchError", "ReadError",
+           "StoreError", "StudyKBError", "UploadError"]
 
 
 class ConfigError(StudyKBError):
@@ -36,3 +36,7 @@ class UploadError(StudyKBError):
     @property
     def name(self) -> str:
         return self.subject
+
+
+class BasketError(StudyKBError):
+    """A material basket that cannot be created, renamed or found."""

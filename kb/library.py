@@ -14,14 +14,16 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from ingest import Chunk, Document, scan
+from ingest import Chunk, Document, load_document, scan
 from kb.answer import Answer, compose
+from kb.baskets import Basket, BasketItem, add, basket_name
 from kb.config import Config
 from kb.embed import Embedder, passage_model
-from kb.errors import ConfigError, DocumentNotFound, ModelMismatchError
+from kb.errors import BasketError, ConfigError, DocumentNotFound, ModelMismatchError, StoreError
 from kb.place import Place, jurisdiction_of, place_by_name
 from kb.query import normalise_title, parse_query
 from kb.rank import load_ranker
+from kb.relevance import load_relevance, states_answer
 from kb.search import Searcher
 from kb.store import Store
 from kb.text import Glossary, Words
@@ -30,6 +32,16 @@ from kb.vectors import VectorIndex
 
 log = logging.getLogger(__name__)
 CONTEXT_CHARS = 300  # about this much text each side of a passage, in whole lines
+SAME_TEXT = 0.8  # a file sharing this much of its text with a stored document is another copy or version of it
+SHINGLE = 12  # characters per piece of text compared
+
+
+def text_overlap(new: str, stored: str) -> float:
+    """The share of `new`'s text (in pieces of SHINGLE characters, whitespace ignored) found in `stored`."""
+    a, b = "".join(new.split()), "".join(stored.split())
+    pieces = [a[i:i + SHINGLE] for i in range(0, max(len(a) - SHINGLE + 1, 1), SHINGLE)]
+    have = {b[i:i + SHINGLE] for i in range(max(len(b) - SHINGLE + 1, 1))}
+    return sum(p in have for p in pieces) / len(pieces) if a else 0.0
 
 
 @dataclass
@@ -98,7 +110,7 @@ class KnowledgeBase:
         c = self.config
         self.searcher = Searcher(self.store, lambda: self.vectors, lambda text: self.embedder.encode_query(text),
                                  glossary, self.words, self._pool, c.keyword_depth, c.dense_depth, c.rrf_k,
-                                 c.keyword_weight, c.dense_weight, ranker, home)
+                                 c.keyword_weight, c.dense_weight, ranker, home, load_relevance(self.config))
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
@@ -232,6 +244,28 @@ class KnowledgeBase:
             pending.append(_Pending(item.document, item.chunks, replaces.get(item.path)))
         return pending
 
+    def similar_documents(self, path: Path | str) -> list[dict]:
+        """Stored documents a file seems to be another copy or version of: the same title and date,
+        or most of the same text (the .md and the .docx of one law). Not the file's own earlier
+        version at the same path, nor an identical file (ingest skips those). Raises ReadError."""
+        doc, _ = load_document(Path(path), sizes=self.config.chunk_sizes)
+        lines = sorted((line.strip() for line in doc.text.split("\n")), key=len, reverse=True)[:3]
+        candidates: set[int] = set()  # documents holding one of its longest lines: only these are compared
+        for line in lines:
+            if len(line) >= SHINGLE:
+                candidates |= {row["doc_id"] for row in self.store.chunks(
+                    self.store.phrase_chunk_ids([line[:40]], limit=50)).values()}
+        title = normalise_title(doc.title)
+        found = []
+        for d in self.documents():
+            if d["path"] == doc.path or d["content_hash"] == doc.content_hash:
+                continue
+            same_name = normalise_title(d["title"]) == title and d["date"] == doc.date
+            if same_name or (d["id"] in candidates
+                             and text_overlap(doc.text, self.document(d["id"]).text) >= SAME_TEXT):
+                found.append(d)
+        return found
+
     def _gone(self, paths: list[Path]) -> list[tuple[int, str]]:
         roots = [str(p.resolve()) for p in paths if p.is_dir()]
         return [(d["id"], d["path"]) for d in self.store.documents()
@@ -301,8 +335,18 @@ class KnowledgeBase:
         return self.searcher.asked_places(query)
 
     def ask(self, question: str, filters: Filters | None = None, max_sources: int = 4) -> Answer:
+        """An extractive answer from the passages that pass the relevance threshold and, when the
+        question asks for a kind of fact (几点, 多少钱, 几天), state one; found=False when none does."""
         hits = self.search(question, k=max_sources, filters=filters)
-        return compose(question, hits, self.words, parse_query(question, self.glossary).expansions, max_sources)
+        answering = [h for h in hits if self.answers(h)]
+        if not any("citation" in h.matched_by or states_answer(question, h.text) for h in answering):
+            answering = []
+        return compose(question, hits, answering, self.words, parse_query(question, self.glossary).expansions,
+                       max_sources)
+
+    def answers(self, hit: Hit) -> bool:
+        """Whether a hit passes the relevance threshold (see kb.relevance)."""
+        return self.searcher.answers(hit)
 
     # ---------------------------------------------------------------- library
     def documents(self) -> list[dict]:
@@ -348,6 +392,48 @@ class KnowledgeBase:
         if self.config.is_upload(doc.path):
             Path(doc.path).unlink(missing_ok=True)
         return doc.title
+
+    # ---------------------------------------------------------------- baskets
+    def baskets(self) -> list[Basket]:
+        return self.store.baskets()
+
+    def create_basket(self, name: str) -> int:
+        """A new, empty basket. Raises BasketError when the name is empty, too long or taken."""
+        return self._basket_call(lambda n: self.store.create_basket(n), name)
+
+    def rename_basket(self, basket_id: int, name: str) -> None:
+        self._basket_call(lambda n: self.store.rename_basket(basket_id, n), name)
+
+    def delete_basket(self, basket_id: int) -> None:
+        self.store.delete_basket(basket_id)
+
+    def basket(self, basket_id: int) -> list[BasketItem]:
+        """A basket's passages in order. Raises BasketError when it no longer exists."""
+        items = self.store.basket_items(basket_id)
+        if items is None:
+            raise BasketError(f"素材篮 {basket_id}", "没有这个素材篮（可能已被删除）")
+        return items
+
+    def save_basket(self, basket_id: int, items: list[BasketItem]) -> None:
+        self.basket(basket_id)  # still there
+        self.store.save_basket(basket_id, items)
+
+    def add_to_basket(self, basket_id: int, hit: Hit) -> bool:
+        """Appends a hit's passage; False when the basket already holds it."""
+        items = self.basket(basket_id)
+        added = add(items, BasketItem.from_hit(hit))
+        if added:
+            self.store.save_basket(basket_id, items)
+        return added
+
+    @staticmethod
+    def _basket_call(call, name: str):
+        try:
+            return call(basket_name(name))
+        except ValueError as exc:
+            raise BasketError(name, str(exc)) from exc
+        except StoreError as exc:
+            raise BasketError(name, exc.reason) from exc
 
     def stats(self) -> dict:
         docs = self.documents()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Executor
+from dataclasses import replace
 
 import numpy as np
 
@@ -17,10 +18,13 @@ from kb.fusion import ChunkKey, Group, Ranking, group_by_article, reciprocal_ran
 from kb.place import Place, places_in, relation
 from kb.query import ParsedQuery, match_titles, normalise_title, parse_citation, parse_query
 from kb.rank import Candidate, Evidence, QuestionCues, Ranker, feature_matrix, for_group
+from kb.relevance import RelevanceModel
 from kb.store import Store, citation_from_row
 from kb.text import Glossary, Words
 from kb.types import SEARCH_MODES, Filters, Hit
 from kb.vectors import VectorIndex
+
+TERM_CHARS = 6  # a query this short is a term looked up (第一议题, 兜底保障), not a question
 
 
 class Searcher:
@@ -31,7 +35,8 @@ class Searcher:
     def __init__(self, store: Store, vectors: Callable[[], VectorIndex], embed_query: Callable[[str], np.ndarray],
                  glossary: Glossary, words: Words, pool: Executor, keyword_depth: int = 100,
                  dense_depth: int = 100, rrf_k: int = 60, keyword_weight: float = 1.0, dense_weight: float = 1.0,
-                 ranker: Ranker | None = None, home_place: Place | None = None):
+                 ranker: Ranker | None = None, home_place: Place | None = None,
+                 relevance: RelevanceModel | None = None):
         self.store = store
         self.vectors = vectors
         self.embed_query = embed_query
@@ -45,6 +50,7 @@ class Searcher:
         self.dense_weight = dense_weight
         self.ranker = ranker  # learned fusion; None keeps reciprocal rank fusion
         self.home_place = home_place  # the office's place, for questions that name none
+        self.relevance = relevance  # whether a hit answers at all; None: every hit counts
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid") -> list[Hit]:
         if mode not in SEARCH_MODES:
@@ -52,32 +58,70 @@ class Searcher:
         filters = filters or Filters()
         parsed = parse_query(query, self.glossary)
         hits = self.resolve_citations(parsed.text, filters)
-        groups, rows, rankings = self._candidates(parsed, filters, mode, k)
+        parsed, groups, rows, rankings, query_vector = self._candidates(parsed, filters, mode, k)
         if self.ranker is not None and mode == "hybrid" and groups:
-            groups = self._learned_order(groups, rows, rankings, parsed)
+            for group, score in zip(groups, self.ranker.score(self._features(groups, rows, rankings, parsed))):
+                group.score = float(score)
+            groups = sorted(groups, key=lambda g: -g.score)
         if self.glossary.groups and not self.glossary.names_group(parsed.text):
             groups = group_order(groups, rows, self.glossary.groups)
         places = self.asked_places(parsed.text)
         if places:
             groups = place_order(groups, rows, places)
         seen = {(normalise_title(h.citation.title), h.article) for h in hits if h.article}
+        members: dict[int, list[int]] = {}  # hit index → the chunks of its article that were found
         for group in groups:
             if len(hits) >= k:
                 break
             if group.key not in seen:
                 hits.append(self._hit(rows[group.chunk_id], group.score, sorted(group.sources)))
+                members[len(hits) - 1] = group.members
+        if self.relevance is not None and query_vector is not None:
+            self._judge(hits, members, query_vector, parsed)
         return hits[:k]
+
+    def _judge(self, hits: list[Hit], members: dict[int, list[int]], query_vector: np.ndarray,
+               parsed: ParsedQuery) -> None:
+        """Sets each found hit's relevance: the model's probability from how close the query is to
+        the best of the article's chunks. A short term typed alone (第一议题) and found as written,
+        or as its glossary term, is relevant however far the model puts it."""
+        vectors = self.store.embeddings_of([c for ids in members.values() for c in ids])
+        terms = [parsed.text.strip(), *parsed.phrases]
+        if len(parsed.text.strip()) <= TERM_CHARS:
+            terms += parsed.expansions
+        terms = [t for t in terms if len(t) >= 2]
+        for n, ids in members.items():
+            hit = hits[n]
+            similarity = max((float(vectors[c] @ query_vector) for c in ids if c in vectors), default=0.0)
+            hit.relevance = self.relevance.probability(similarity)
+            if any(t in hit.text or t in hit.citation.title or any(t in h for h in hit.citation.heading_path)
+                   for t in terms):
+                hit.relevance = max(hit.relevance, self.relevance.threshold)
+
+    def answers(self, hit: Hit) -> bool:
+        """Whether a hit passes the relevance threshold (an asked-for article always does; without
+        a relevance model or in keyword search, every hit)."""
+        return self.relevance is None or hit.relevance is None or hit.relevance >= self.relevance.threshold
 
     def candidates(self, query: str, filters: Filters | None = None) -> tuple[list[tuple], np.ndarray]:
         """The articles hybrid search considers for a question, as (normalised title, article) keys,
         with the learned ranker's features for each (for training it)."""
         parsed = parse_query(query, self.glossary)
-        groups, rows, rankings = self._candidates(parsed, filters or Filters(), "hybrid", 10)
+        parsed, groups, rows, rankings, _ = self._candidates(parsed, filters or Filters(), "hybrid", 10)
         return [g.key for g in groups], self._features(groups, rows, rankings, parsed)
 
     def _candidates(self, parsed: ParsedQuery, filters: Filters, mode: str, k: int):
-        """Fused and grouped candidates (best first by reciprocal rank fusion), their chunks' rows,
-        and the rankings they came from."""
+        """The query as searched, fused and grouped candidates (best first by reciprocal rank fusion),
+        their chunks' rows, and the rankings they came from."""
+        found = self._retrieve(parsed, filters, mode, k)
+        if not found[0] and parsed.phrases:
+            # no passage has the quoted words: in a question they often only stress a term
+            # (户口未迁出的“外嫁女”), so the words are searched unquoted rather than finding nothing
+            parsed = replace(parsed, phrases=[])
+            found = self._retrieve(parsed, filters, mode, k)
+        return (parsed, *found)
+
+    def _retrieve(self, parsed: ParsedQuery, filters: Filters, mode: str, k: int):
         # Each retriever offers at least twice the articles asked for: chunks of one article merge.
         keyword_depth, dense_depth = max(self.keyword_depth, 2 * k), max(self.dense_depth, 2 * k)
         vectors = self.vectors()
@@ -111,7 +155,7 @@ class Searcher:
         rows = self.store.chunks(list(fused))
         # the vector index may briefly hold ids a crashed run never committed: they have no row
         keys = {cid: ChunkKey(normalise_title(row["title"]), row["article"], row["date"]) for cid, row in rows.items()}
-        return group_by_article(fused, keys), rows, rankings
+        return group_by_article(fused, keys), rows, rankings, query_vector.result() if dense else None
 
     def _features(self, groups: list[Group], rows: dict, rankings: list[Ranking], parsed: ParsedQuery) -> np.ndarray:
         evidence: dict[str, dict[int, Evidence]] = {}
@@ -134,25 +178,18 @@ class Searcher:
                             tuple(self.glossary.groups), self.glossary.names_group(parsed.text))
         return feature_matrix(candidates, cues)
 
-    def _learned_order(self, groups: list[Group], rows: dict, rankings: list[Ranking],
-                       parsed: ParsedQuery) -> list[Group]:
-        scores = self.ranker.score(self._features(groups, rows, rankings, parsed))
-        for group, score in zip(groups, scores):
-            group.score = float(score)
-        return sorted(groups, key=lambda g: -g.score)
-
     def asked_places(self, query: str) -> list[Place]:
         """The places a question is about: those it names, else the office's own."""
         return places_in(query) or ([self.home_place] if self.home_place else [])
 
-    def _hit(self, row, score: float, matched: list[str]) -> Hit:
+    def _hit(self, row, score: float, matched: list[str], relevance: float | None = None) -> Hit:
         if row["article"]:
             first, start, end, page = self.store.article_span(row["doc_id"], row["article"])
             text = self.store.document_text(row["doc_id"], start, end)
             citation = citation_from_row(row, page=page)
-            return Hit(first, row["doc_id"], score, text, citation, start, end, row["article"], matched)
+            return Hit(first, row["doc_id"], score, text, citation, start, end, row["article"], matched, relevance)
         return Hit(row["id"], row["doc_id"], score, row["text"], citation_from_row(row), row["start"],
-                   row["end"], "", matched)
+                   row["end"], "", matched, relevance)
 
     # ------------------------------------------------------------- citations
     def resolve_citations(self, text: str, filters: Filters) -> list[Hit]:
@@ -175,7 +212,8 @@ class Searcher:
                 span = self.store.article_span(doc_id, ref.article)
                 if span:
                     row = self.store.chunks([span[0]])[span[0]]
-                    found.append((bool(places) and elsewhere(row, places), self._hit(row, float("inf"), ["citation"])))
+                    hit = self._hit(row, float("inf"), ["citation"], 1.0)
+                    found.append((bool(places) and elsewhere(row, places), hit))
                     break
         return [hit for _, hit in sorted(found, key=lambda f: f[0])]
 

@@ -13,11 +13,13 @@ from pathlib import Path
 import numpy as np
 
 from ingest.types import Chunk, Document
+from kb.baskets import Basket, BasketItem
 from kb.errors import StoreError
 from kb.place import Place
 from kb.types import Citation, Filters
 
 SCHEMA_VERSION = "1"
+NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now')"  # to the millisecond: baskets are ordered by their last change
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -55,6 +57,18 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, seq);
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks(doc_id, article);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunk_terms USING fts5(terms, tokenize = 'unicode61 remove_diacritics 0');
+CREATE TABLE IF NOT EXISTS baskets (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now')),
+    updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now'))
+);
+CREATE TABLE IF NOT EXISTS basket_items (
+    basket_id INTEGER NOT NULL REFERENCES baskets(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    item TEXT NOT NULL,  -- the passage as collected (kb.baskets.BasketItem as JSON): outlasts its document
+    PRIMARY KEY (basket_id, position)
+);
 """
 
 DOC_COLUMNS = ("id", "path", "title", "doc_type", "issuer", "doc_number", "date", "published",
@@ -191,7 +205,7 @@ class Store:
         """Every document's metadata (without text) and chunk count."""
         rows = self.conn.execute(
             "SELECT d.id, d.path, d.title, d.doc_type, d.issuer, d.doc_number, d.date, d.published,"
-            " d.effective, d.speaker, d.jurisdiction, d.source_format, d.added_at,"
+            " d.effective, d.speaker, d.jurisdiction, d.source_format, d.added_at, d.content_hash,"
             " (SELECT count(*) FROM chunks c WHERE c.doc_id = d.id) AS chunks"
             " FROM documents d ORDER BY d.title, d.date")
         return [dict(r) for r in rows]
@@ -209,8 +223,9 @@ class Store:
             part = ids[i:i + 500]
             rows = self.conn.execute(
                 "SELECT c.id, c.doc_id, c.seq, c.text, c.heading_path, c.article, c.start, c.end, c.page,"
-                " d.title, d.date, d.doc_number, d.doc_type, d.speaker, d.issuer, d.jurisdiction"
-                f" FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({','.join('?' * len(part))})",
+                " d.title, d.date, d.doc_number, d.doc_type, d.speaker, d.issuer, d.jurisdiction, d.published,"
+                " d.effective FROM chunks c JOIN documents d ON d.id = c.doc_id"
+                f" WHERE c.id IN ({','.join('?' * len(part))})",
                 part)
             out.update({r["id"]: r for r in rows})
         return out
@@ -280,6 +295,60 @@ class Store:
             [match, *params, *(phrases or []), limit])
         return [(r[0], -r[1]) for r in rows]
 
+    def embeddings_of(self, ids: list[int]) -> dict[int, np.ndarray]:
+        """The stored embeddings of some chunks, by id."""
+        found: dict[int, np.ndarray] = {}
+        unique = list(dict.fromkeys(ids))
+        for i in range(0, len(unique), 500):  # SQLite's parameter limit
+            part = unique[i:i + 500]
+            rows = self.conn.execute(f"SELECT id, embedding FROM chunks WHERE id IN ({','.join('?' * len(part))})"
+                                     " AND embedding IS NOT NULL", part)
+            found.update((r[0], np.frombuffer(r[1], dtype=np.float32)) for r in rows)
+        return found
+
+    # --------------------------------------------------------------- baskets
+    def baskets(self) -> list[Basket]:
+        """Every basket, the most recently changed first."""
+        rows = self.conn.execute(
+            "SELECT b.id, b.name, b.updated_at, (SELECT count(*) FROM basket_items i WHERE i.basket_id = b.id)"
+            " FROM baskets b ORDER BY b.updated_at DESC, b.id DESC")
+        return [Basket(r[0], r[1], r[3], r[2]) for r in rows]
+
+    def create_basket(self, name: str) -> int:
+        """A new empty basket; StoreError when the name is taken."""
+        try:
+            with self.transaction():
+                return self.conn.execute("INSERT INTO baskets (name) VALUES (?)", (name,)).lastrowid
+        except sqlite3.IntegrityError as exc:
+            raise StoreError(name, "已有同名的素材篮") from exc
+
+    def rename_basket(self, basket_id: int, name: str) -> None:
+        try:
+            with self.transaction():
+                self.conn.execute(f"UPDATE baskets SET name = ?, updated_at = {NOW} WHERE id = ?", (name, basket_id))
+        except sqlite3.IntegrityError as exc:
+            raise StoreError(name, "已有同名的素材篮") from exc
+
+    def delete_basket(self, basket_id: int) -> None:
+        with self.transaction():
+            self.conn.execute("DELETE FROM baskets WHERE id = ?", (basket_id,))
+
+    def basket_items(self, basket_id: int) -> list[BasketItem] | None:
+        """A basket's passages in order; None when there is no such basket."""
+        if not self.conn.execute("SELECT 1 FROM baskets WHERE id = ?", (basket_id,)).fetchone():
+            return None
+        rows = self.conn.execute("SELECT item FROM basket_items WHERE basket_id = ? ORDER BY position", (basket_id,))
+        return [BasketItem.from_dict(json.loads(r[0])) for r in rows]
+
+    def save_basket(self, basket_id: int, items: list[BasketItem]) -> None:
+        """Replaces a basket's passages (order, notes) in one transaction."""
+        with self.transaction():
+            self.conn.execute("DELETE FROM basket_items WHERE basket_id = ?", (basket_id,))
+            self.conn.executemany("INSERT INTO basket_items (basket_id, position, item) VALUES (?, ?, ?)",
+                                  [(basket_id, n, json.dumps(item.to_dict(), ensure_ascii=False))
+                                   for n, item in enumerate(items)])
+            self.conn.execute(f"UPDATE baskets SET updated_at = {NOW} WHERE id = ?", (basket_id,))
+
     def phrase_chunk_ids(self, phrases: list[str], filters: Filters | None = None, limit: int = 1000) -> list[int]:
         where, params = filter_sql(filters)
         phrase_sql = " AND ".join("instr(c.text, ?) > 0" for _ in phrases)
@@ -307,4 +376,6 @@ def citation_from_row(row: sqlite3.Row, heading_path: list[str] | None = None,
         page=page if page is not None else row["page"],
         date=row["date"], doc_number=row["doc_number"], doc_type=row["doc_type"], speaker=row["speaker"],
         issuer=row["issuer"], jurisdiction=Place(row["jurisdiction"]).label,
+        published=row["published"] if "published" in row.keys() else "",
+        effective=row["effective"] if "effective" in row.keys() else "",
     )

@@ -11,6 +11,30 @@ SEARCH_MODES = {"hybrid": "混合（推荐）", "keyword": "关键词", "dense":
 MATCH_LABELS = {"keyword": "关键词", "dense": "语义", "citation": "条文引用", "phrase": "短语"}
 
 
+def labelled_dates(date: str, published: str = "", effective: str = "", doc_type: str = "") -> str:
+    """A document's dates, each saying what it is: 2014年2月21日公布，2019-03-02修订，2014年5月1日施行.
+    `date` is the version's (ISO); a law known only by it is "2019-03-02版" (it may be a revision)."""
+    out = []
+    if published:
+        out.append(f"{published}公布")
+    if date and date != _iso(published):
+        if published:
+            out.append(f"{date}修订")
+        else:
+            out.append(f"{date}{'版' if doc_type == 'regulation' else '发布'}")
+    if effective:
+        out.append(f"{effective}施行")
+    return "，".join(out)
+
+
+def _iso(written: str) -> str:
+    """2014年2月21日 → 2014-02-21 ("" when not such a date)."""
+    parts = written.replace("年", "-").replace("月", "-").rstrip("日").split("-")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        return ""
+    return f"{int(parts[0]):04d}-{int(parts[1]):02d}-{int(parts[2]):02d}"
+
+
 @dataclass
 class Filters:
     doc_types: list[str] | None = None
@@ -36,6 +60,8 @@ class Citation:
     speaker: str = ""
     issuer: str = ""
     jurisdiction: str = ""  # where it applies: 全国, 浙江省, 浙江省杭州市 ...
+    published: str = ""  # 公布 date as written (2014年2月21日), when known
+    effective: str = ""  # 施行 date as written, when known
 
     def applies_in(self) -> str:
         """Where a rule applies, for regulations and policy documents ("" for a speech or a report,
@@ -43,10 +69,10 @@ class Citation:
         return (self.jurisdiction or "全国") if self.doc_type in ("regulation", "policy") else ""
 
     def location(self) -> str:
-        return " › ".join(self.heading_path)
+        return " ".join(self.heading_path)  # 第二章 最低生活保障 第十一条: no marks inside a citation
 
     def format(self) -> str:
-        """《社会救助暂行办法》第二章 最低生活保障 › 第十一条（国务院令第649号，2019-03-02）"""
+        """《社会救助暂行办法》第二章 最低生活保障 第十一条（国务院令第649号，2019-03-02）"""
         text = f"《{self.title}》"
         if self.heading_path:
             text += self.location()
@@ -69,6 +95,7 @@ class Hit:
     end: int
     article: str = ""
     matched_by: list[str] = field(default_factory=list)  # "keyword", "dense", "citation", "phrase"
+    relevance: float | None = None  # the probability that it answers the question (kb.relevance), when known
 
     def to_dict(self) -> dict:
         data = asdict(self)

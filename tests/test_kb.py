@@ -355,4 +355,6 @@ def test_a_long_question_is_not_echoed_whole(tmp_path, minilm_config):
     question = "最低生活保障怎么申请" * 200  # 2,000 characters pasted into the box
     answer = kb.ask(question)
     first = answer.text.splitlines()[0]
-    assert answer.sources and len(first) < 80 and first.startswith("关于“最低生活保障怎么申请") and "……" in first
+    quoted = first.split("”")[0].removeprefix("关于“")
+    assert answer.sources and first.startswith("关于“最低生活保障怎么申请") and quoted.endswith("……")
+    assert len(quoted) == 40 + 2
