@@ -17,19 +17,35 @@ import streamlit as st
 
 from ingest import DOC_TYPES, SUPPORTED_SUFFIXES
 from kb.answer import Answer
+from kb.baskets import BasketItem, move
 from kb.config import Config
 from kb.errors import StudyKBError, UploadError
 from kb.library import KnowledgeBase
 from kb.place import Place
-from kb.types import SEARCH_MODES, Filters, Hit
-from webapp.basket import BasketItem, add, move, to_docx, to_markdown
+from kb.query import parse_query
+from kb.types import SEARCH_MODES, Filters, Hit, labelled_dates
+from webapp.export import to_docx, to_markdown
 from webapp.render import document_blocks, escape, highlight, highlight_terms
 from webapp.uploads import save_upload
 
+ICON = Path(__file__).resolve().parent / "webapp" / "icon.png"
 PAGES = ("检索", "问答", "文库", "文档", "素材篮")
 # Each example works on the bundled corpus (tests/test_app.py runs them): a question, a citation, a quoted phrase.
 SEARCH_EXAMPLES = "例如：低保怎么申请、社会救助暂行办法第十一条、\"兜底\"（引号内为原文中的确切短语）"
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+# Widgets whose values outlive a page switch (Streamlit forgets a widget's value when its page is not shown).
+KEPT = ("query", "question", "f_types", "f_from", "f_to", "f_issuers", "f_places", "f_docs", "f_mode", "compact")
+FILTER_NAMES = {"doc_types": "文档类型", "date_from": "起始日期", "date_to": "截止日期", "doc_ids": "限定文档",
+                "issuers": "发布机关", "places": "适用地域"}
+DEFAULT_BASKET = "我的素材篮"
+LOCK: list[threading.Lock] = []  # this run's knowledge-base lock, for callbacks
+# Our own fixed style (no document text in it): the uploader's English hints are hidden (its limit is
+# stated in Chinese above it) and its button speaks Chinese.
+UPLOADER_STYLE = """<style>
+[data-testid="stFileUploaderDropzoneInstructions"] { display: none; }
+[data-testid="stFileUploaderDropzone"] button { font-size: 0; }
+[data-testid="stFileUploaderDropzone"] button::after { content: "选择文件"; font-size: 0.9rem; }
+</style>"""
 
 
 @st.cache_resource(show_spinner="正在加载知识库和向量模型（每个进程只加载一次）……")
@@ -42,15 +58,19 @@ def open_kb(data_dir: str, model: str) -> tuple[KnowledgeBase, threading.Lock]:
 
 
 def main() -> None:
-    st.set_page_config(page_title="学习资料知识库", page_icon=":material/menu_book:", layout="wide")
+    # the icon is a file of ours: a :material/…: page icon is fetched from fonts.gstatic.com
+    st.set_page_config(page_title="学习资料知识库", page_icon=str(ICON), layout="wide")
     config = Config.load()
     try:
         kb, lock = open_kb(str(config.data_dir), config.model)
+        LOCK[:] = [lock]
     except StudyKBError as exc:  # a mismatched model or a damaged file: say so, don't show a traceback
         st.error(f"知识库无法打开：{exc}")
         st.stop()
     state = st.session_state
-    state.setdefault("basket", [])
+    for key in KEPT:  # re-set, so the value survives the run in which its widget is not drawn
+        if key in state:
+            state[key] = state[key]
     state.setdefault("page", PAGES[0])
     page = {"检索": search_page, "问答": ask_page, "文库": library_page, "文档": document_page, "素材篮": basket_page}
     with lock:
@@ -58,7 +78,9 @@ def main() -> None:
             st.title("学习资料知识库")
             st.radio("页面", PAGES, key="page", label_visibility="collapsed")
             docs = kb.documents()  # read once per run; every page works from this list
-            st.caption(f"已收录 {len(docs)} 份文档 · 素材篮 {len(state.basket)} 条")
+            basket = current_basket(kb)
+            st.caption(escape(f"已收录 {len(docs)} 份文档 · {basket.name if basket else '素材篮'} "
+                              f"{basket.items if basket else 0} 条"))
         try:
             page[state.page](kb, config, docs)
         except StudyKBError as exc:  # e.g. a document another session just deleted
@@ -92,22 +114,50 @@ def sidebar_filters(docs: list[dict]) -> tuple[Filters, str]:
     return filters, mode
 
 
+def local_time(stored: str) -> str:
+    """A time the store wrote (UTC) in this machine's time zone, to the minute."""
+    try:
+        moment = dt.datetime.fromisoformat(stored).replace(tzinfo=dt.UTC).astimezone()
+    except ValueError:
+        return stored
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
 def doc_label(doc: dict) -> str:
     return doc["title"] + (f"（{doc['date']}）" if doc["date"] else "")
 
 
 def open_document(doc_id: int, start: int | None = None, end: int | None = None) -> None:
-    """Callback: show a document on the 文档 page, at a cited span when one is given."""
+    """Callback: show a document on the 文档 page, at a cited span when one is given; the page it
+    was opened from is remembered, for the way back."""
+    if st.session_state.page != "文档":
+        st.session_state.came_from = st.session_state.page
     st.session_state.page = "文档"
     st.session_state.doc_select = doc_id
     st.session_state.cited = (doc_id, start, end) if start is not None else None
 
 
-def add_to_basket(hit: Hit) -> None:
-    if add(st.session_state.basket, BasketItem.from_hit(hit)):
-        st.toast("已加入素材篮")
+def current_basket(kb: KnowledgeBase):
+    """The basket being filled: the one chosen on the 素材篮 page, else the most recently changed."""
+    baskets = kb.baskets()
+    chosen = next((b for b in baskets if b.id == st.session_state.get("basket_id")), None)
+    return chosen or (baskets[0] if baskets else None)
+
+
+def add_to_basket(kb: KnowledgeBase, lock: threading.Lock, hit: Hit) -> None:
+    with lock:  # a callback runs before the page, outside main()'s turn with the knowledge base
+        _add_to_basket(kb, hit)
+
+
+def _add_to_basket(kb: KnowledgeBase, hit: Hit) -> None:
+    basket = current_basket(kb)
+    basket_id = basket.id if basket else kb.create_basket(DEFAULT_BASKET)
+    st.session_state.basket_id = basket_id
+    name = basket.name if basket else DEFAULT_BASKET
+    if kb.add_to_basket(basket_id, hit):
+        st.toast(f"已加入“{name}”")
     else:
-        st.toast("素材篮中已有这段内容")
+        st.toast(f"“{name}”中已有这段内容")
 
 
 def hit_card(kb: KnowledgeBase, hit: Hit, n: int, terms: list[str], key: str) -> None:
@@ -119,7 +169,7 @@ def hit_card(kb: KnowledgeBase, hit: Hit, n: int, terms: list[str], key: str) ->
         st.caption(escape(" · ".join(m for m in meta if m)))
         st.markdown(highlight(hit.text, terms))
         left, right, _ = st.columns([1, 1, 4])
-        left.button("加入素材篮", key=f"{key}-add-{hit.chunk_id}", on_click=add_to_basket, args=(hit,),
+        left.button("加入素材篮", key=f"{key}-add-{hit.chunk_id}", on_click=add_to_basket, args=(kb, LOCK[0], hit),
                     icon=":material/add:")
         right.button("查看原文", key=f"{key}-open-{hit.chunk_id}", on_click=open_document,
                      args=(hit.doc_id, hit.start, hit.end), icon=":material/description:")
@@ -147,8 +197,7 @@ def cached(name: str, key: tuple, compute):
 def search_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
     st.header("检索")
     filters, mode = sidebar_filters(docs)
-    query = st.text_input("检索内容", key="query",
-                          placeholder=SEARCH_EXAMPLES)
+    query = st.text_input("检索内容", key="query", placeholder=SEARCH_EXAMPLES)
     if not query.strip():
         st.info("输入问题或关键词后按回车。可用引号检索原文中的确切短语，也可直接输入“法规名+条号”。")
         return
@@ -157,14 +206,51 @@ def search_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
                            lambda: kb.search(query, k=10, filters=filters, mode=mode))
     places = kb.asked_places(query)
     where = f"；{'、'.join(p.label for p in places)}和全国的规定排在前面" if places else ""
-    expansions = kb.expansions(query)
-    also = f"；已同时检索：{'、'.join(expansions)}" if expansions else ""
-    st.caption(escape(f"共 {len(hits)} 条结果，用时 {seconds * 1000:.0f} 毫秒{where}{also}"))
+    left, right = st.columns([4, 1])
+    left.caption(escape(f"共 {len(hits)} 条结果，用时 {seconds * 1000:.0f} 毫秒{where}"))
+    compact = right.toggle("紧凑列表", key="compact", help="每条结果一行：标题、条目和首句")
+    if expansions := kb.expansions(query):
+        st.caption(escape(f"已同时检索：{'、'.join(expansions)}"))
+    missing = [p for p in parse_query(query).phrases if not any(p in h.text for h in hits)]
+    if missing and hits:
+        st.caption(escape(f"原文中没有“{'”“'.join(missing)}”，以下结果不要求包含它"))
     if not hits:
-        st.warning("没有找到相关内容。可以换个说法，或放宽检索条件。")
+        st.warning(escape(empty_reason(kb, query, filters, mode)))
     terms = highlight_terms(query, kb.words, kb.glossary)
+    divided = False
     for n, hit in enumerate(hits, 1):
-        hit_card(kb, hit, n, terms, "s")
+        if not divided and not kb.answers(hit):
+            divided = True
+            if n == 1:
+                st.info("没有找到直接相关的内容，以下结果相关度较低。")
+            else:
+                st.divider()
+                st.caption("以下结果相关度较低")
+        if compact:
+            hit_line(hit, n)
+        else:
+            hit_card(kb, hit, n, terms, "s")
+
+
+def empty_reason(kb: KnowledgeBase, query: str, filters: Filters, mode: str) -> str:
+    """Why a search found nothing: the filter that alone leaves nothing, when there is one."""
+    if not filters.active() or not kb.search(query, k=1, mode=mode):
+        return "没有找到相关内容。可以换个说法。"
+    blocking = [label for name, label in FILTER_NAMES.items() if getattr(filters, name)
+                and not kb.search(query, k=1, mode=mode, filters=Filters(**{name: getattr(filters, name)}))]
+    which = "、".join(blocking) if blocking else "几个检索条件合在一起"
+    return f"没有找到相关内容：检索条件（{which}）排除了全部结果。放宽或清除左侧的检索条件后再试。"
+
+
+def hit_line(hit: Hit, n: int) -> None:
+    """One line per hit: title, article and the passage's first line."""
+    c = hit.citation
+    first = hit.text.strip().split("\n")[0]
+    first = first if len(first) <= 60 else first[:60] + "……"
+    left, right = st.columns([12, 1])
+    left.markdown(f"{n}\\. **{escape('《' + c.title + '》')}** {escape(c.location())} — {escape(first)}")
+    right.button("原文", key=f"line-open-{hit.chunk_id}", on_click=open_document,
+                 args=(hit.doc_id, hit.start, hit.end), help="查看原文")
 
 
 def ask_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
@@ -172,18 +258,32 @@ def ask_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
     filters, _ = sidebar_filters(docs)
     question = st.text_input("问题", key="question", placeholder="例如：离婚要带什么材料")
     if not question.strip():
-        st.info("输入问题后按回车。回答摘自知识库原文，每句标有出处编号 [n]。")
+        st.info("输入问题后按回车。回答摘自知识库原文，并注明出处。")
         return
 
     answer: Answer
     answer, seconds = cached("ask_result", (question, repr(filters)), lambda: kb.ask(question, filters=filters))
-    with st.container(border=True):
-        st.markdown(escape(answer.text))
     st.caption(f"用时 {seconds * 1000:.0f} 毫秒")
-    if answer.sources:
-        st.subheader("引用的原文")
     terms = highlight_terms(question, kb.words, kb.glossary)
-    for n, hit in enumerate(answer.sources, 1):
+    if not answer.found:
+        st.warning(escape(answer.text.split("以下")[0]))
+        if answer.related:
+            st.subheader("可能相关")
+            for n, hit in enumerate(answer.related, 1):
+                hit_card(kb, hit, n, terms, "r")
+        return
+    lead = answer.sources[0]
+    with st.container(border=True, key="answer"):
+        st.markdown(highlight(lead.text, terms))  # verbatim, its (一)(二)(三) on their own lines
+        st.caption(escape("出处：" + lead.citation.format()))
+        left, right, _ = st.columns([1, 1, 4])
+        left.button("加入素材篮", key=f"lead-add-{lead.chunk_id}", on_click=add_to_basket, args=(kb, LOCK[0], lead),
+                    icon=":material/add:")
+        right.button("查看原文", key=f"lead-open-{lead.chunk_id}", on_click=open_document,
+                     args=(lead.doc_id, lead.start, lead.end), icon=":material/description:")
+    if len(answer.sources) > 1:
+        st.subheader("其他相关规定和论述")
+    for n, hit in enumerate(answer.sources[1:], 2):
         hit_card(kb, hit, n, terms, "a")
 
 
@@ -192,6 +292,7 @@ def library_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
     state = st.session_state
     state.setdefault("upload_round", 0)
     suffixes = sorted({s.lstrip(".") for s in SUPPORTED_SUFFIXES})
+    st.html(UPLOADER_STYLE)
     files = st.file_uploader(f"上传文件（{'、'.join(suffixes)}；每个文件不超过 {config.upload_max_mb} MB）",
                              accept_multiple_files=True, key=f"uploads-{state.upload_round}")
     if st.button("入库", type="primary", disabled=not files):
@@ -200,6 +301,7 @@ def library_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
         st.rerun()
     for kind, message in state.pop("ingest_messages", []):
         getattr(st, kind)(escape(message))
+    version_choices(kb, config)
 
     st.subheader(f"已收录文档（{len(docs)} 份）")
     if not docs:
@@ -208,21 +310,30 @@ def library_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
     st.dataframe(
         [{"编号": d["id"], "标题": d["title"], "类型": DOC_TYPES.get(d["doc_type"], d["doc_type"]),
           "发布机关": d["issuer"], "适用地域": Place(d["jurisdiction"]).label, "文号": d["doc_number"],
-          "日期": d["date"], "片段数": d["chunks"],
-          "格式": d["source_format"]} for d in docs],
+          "日期": labelled_dates(d["date"], d["published"], d["effective"], d["doc_type"]),
+          "片段数": d["chunks"], "文件名": Path(d["path"]).name,
+          "格式": d["source_format"], "入库时间": local_time(d["added_at"])} for d in docs],
         hide_index=True, width="stretch")
     with st.expander("删除文档"):
-        titles = {d["id"]: f"{d['title']}（{d['date'] or '无日期'}，编号 {d['id']}）" for d in docs}
-        doc_id = st.selectbox("要删除的文档", list(titles), format_func=titles.get, key="delete_doc")
+        # nothing chosen in advance; each entry says which file it came from and when, so two copies differ
+        titles = {d["id"]: f"{d['title']}（{d['date'] or '无日期'}；{Path(d['path']).name}，"
+                           f"{local_time(d['added_at'])} 入库）" for d in docs}
+        doc_id = st.selectbox("要删除的文档", list(titles), format_func=titles.get, key="delete_doc", index=None,
+                              placeholder="请选择文档")
         confirm = st.checkbox("确认删除（原文、片段和向量都将移除）", key=f"delete_confirm-{state.upload_round}")
-        if st.button("删除", disabled=not confirm):
+        if st.button("删除", disabled=not confirm or doc_id is None):
             title = kb.remove(doc_id)  # an uploaded copy goes with its document
             state.ingest_messages = [("success", f"已删除《{title}》")]
             state.upload_round += 1  # unticks the confirmation
             st.rerun()
 
 
+VERSION_CHOICES = {"replace": "替换已收录的文档", "version": "另存为新版本（都保留）", "skip": "跳过，不入库"}
+
+
 def ingest_uploads(kb: KnowledgeBase, config: Config, files) -> None:
+    """Saves and ingests uploads. A file that is another copy or version of a stored document
+    (same title and date, or most of the same text) waits for the user's choice instead."""
     messages: list[tuple[str, str]] = []
     paths: list[Path] = []
     for f in files:
@@ -230,31 +341,81 @@ def ingest_uploads(kb: KnowledgeBase, config: Config, files) -> None:
             paths.append(save_upload(f.name, f.getvalue(), config.uploads_path, config.upload_max_mb * 2**20))
         except UploadError as exc:
             messages.append(("error", f"未入库：{exc.name}：{exc.reason}"))
-    if paths:
-        bar = st.progress(0.0, text="正在读取和切分……")
-
-        def progress(done: int, total: int) -> None:
-            bar.progress(done / total if total else 1.0, text=f"正在向量化：{done}/{total} 段")
-
-        report = kb.ingest(list(dict.fromkeys(paths)), progress=False, on_progress=progress)  # a file once
-        bar.progress(1.0, text="完成")
-        discard_uploads(kb, config, [path for path, _ in report.failed + report.duplicates])
-        names = {str(p.resolve()): p.name for p in paths}
-        for path in report.added + report.replaced:
-            messages.append(("success", f"已入库：{names.get(path, Path(path).name)}"))
-        for path in report.unchanged:
-            messages.append(("info", f"内容未变，跳过：{Path(path).name}"))
-        for path, title in report.duplicates:
-            messages.append(("info", f"与已收录的《{title}》内容相同，跳过：{Path(path).name}"))
-        for path, reason in report.failed:
-            messages.append(("error", f"未入库：{Path(path).name}：{reason}"))
-        messages.append(("caption", f"共 {report.chunks} 个片段，用时 {report.seconds:.1f} 秒"))
+    ready, pending = [], []
+    for path in dict.fromkeys(paths):  # a file once
+        try:
+            similar = kb.similar_documents(path)
+        except StudyKBError:
+            similar = []  # unreadable: ingestion says why
+        if similar:
+            pending.append((str(path), [{k: d[k] for k in ("id", "title", "date", "path", "added_at")}
+                                        for d in similar]))
+        else:
+            ready.append(path)
+    if ready:
+        messages += run_ingest(kb, config, ready)
+    st.session_state.pending_versions = pending
     st.session_state.ingest_messages = messages
 
 
+def run_ingest(kb: KnowledgeBase, config: Config, paths: list[Path]) -> list[tuple[str, str]]:
+    messages: list[tuple[str, str]] = []
+    bar = st.progress(0.0, text="正在读取和切分……")
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(done / total if total else 1.0, text=f"正在向量化：{done}/{total} 段")
+
+    report = kb.ingest(paths, progress=False, on_progress=progress)
+    bar.progress(1.0, text="完成")
+    discard_uploads(kb, config, [path for path, _ in report.failed + report.duplicates])
+    names = {str(p.resolve()): p.name for p in paths}
+    for path in report.added + report.replaced:
+        messages.append(("success", f"已入库：{names.get(path, Path(path).name)}"))
+    for path in report.unchanged:
+        messages.append(("info", f"内容未变，跳过：{Path(path).name}"))
+    for path, title in report.duplicates:
+        messages.append(("info", f"与已收录的《{title}》内容相同，跳过：{Path(path).name}"))
+    for path, reason in report.failed:
+        messages.append(("error", f"未入库：{Path(path).name}：{reason}"))
+    if report.chunks:
+        messages.append(("caption", f"新增 {report.chunks} 个片段，用时 {report.seconds:.1f} 秒"))
+    return messages
+
+
+def version_choices(kb: KnowledgeBase, config: Config) -> None:
+    """Asks what to do with each upload that matches a stored document, then does it."""
+    pending = st.session_state.get("pending_versions") or []
+    if not pending:
+        return
+    st.warning("以下文件与已收录的文档标题和日期相同，或正文大部分相同。请选择处理方式：")
+    for n, (path, similar) in enumerate(pending):
+        same = "、".join(f"《{d['title']}》（{d['date'] or '无日期'}；{Path(d['path']).name}，"
+                        f"{local_time(d['added_at'])} 入库）"
+                        for d in similar)
+        st.radio(escape(f"{Path(path).name} —— 与 {same} 相同或相近"), list(VERSION_CHOICES), index=None,
+                 format_func=VERSION_CHOICES.get, key=f"version-{n}")
+    chosen = [st.session_state.get(f"version-{n}") for n in range(len(pending))]
+    if st.button("按所选处理", type="primary", disabled=None in chosen):
+        messages: list[tuple[str, str]] = []
+        for (path, similar), choice in zip(pending, chosen):
+            if choice == "skip":
+                discard_uploads(kb, config, [path])
+                messages.append(("info", f"已跳过：{Path(path).name}"))
+                continue
+            done = run_ingest(kb, config, [Path(path)])
+            messages += done
+            if choice == "replace" and any(kind == "success" for kind, _ in done):
+                for d in similar:
+                    messages.append(("success", f"已替换《{kb.remove(d['id'])}》（{Path(d['path']).name}）"))
+        st.session_state.pending_versions = []
+        st.session_state.ingest_messages = messages
+        st.session_state.upload_round += 1
+        st.rerun()
+
+
 def discard_uploads(kb: KnowledgeBase, config: Config, paths: list[str]) -> None:
-    """Deletes saved uploads that did not become documents (unreadable, or the same content as
-    another stored document): the upload folder keeps only the originals of stored documents."""
+    """Deletes saved uploads that did not become documents (unreadable, the same content as
+    another stored document, or skipped): the upload folder keeps only the originals of stored documents."""
     stored = {d["path"] for d in kb.documents()}
     for path in {Path(p).resolve() for p in paths}:
         if config.is_upload(path) and str(path) not in stored:
@@ -270,10 +431,14 @@ def document_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
     state = st.session_state
     if state.get("doc_select") not in by_id:
         state.doc_select = next(iter(by_id))
+    came_from = state.get("came_from")
+    if came_from in ("检索", "问答"):
+        back = "返回检索结果" if came_from == "检索" else "返回问答"
+        st.button(back, on_click=go_back, icon=":material/arrow_back:")
     doc_id = st.selectbox("文档", list(by_id), key="doc_select", format_func=lambda i: doc_label(by_id[i]))
     doc = kb.document(doc_id)
-    meta = [DOC_TYPES.get(doc.doc_type, ""), doc.issuer, doc.doc_number, doc.published or doc.date,
-            f"{doc.effective}施行" if doc.effective else "", f"{by_id[doc_id]['chunks']} 个片段"]
+    meta = [DOC_TYPES.get(doc.doc_type, ""), doc.issuer, doc.doc_number,
+            labelled_dates(doc.date, doc.published, doc.effective, doc.doc_type), f"{by_id[doc_id]['chunks']} 个片段"]
     st.subheader(escape(doc.title))
     st.caption(escape(" · ".join(m for m in meta if m)))
     cited = state.get("cited")
@@ -293,44 +458,90 @@ def document_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
                 "?.scrollIntoView({block: 'center'}), 300)</script>", unsafe_allow_javascript=True)
 
 
+def go_back() -> None:
+    st.session_state.page = st.session_state.pop("came_from", PAGES[0])
+
+
 def basket_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
     st.header("素材篮")
-    items: list[BasketItem] = st.session_state.basket
-    if not items:
-        st.info("素材篮是空的。在“检索”或“问答”页点“加入素材篮”收集段落。")
+    state = st.session_state
+    baskets = {b.id: b for b in kb.baskets()}
+    with st.expander("新建素材篮", expanded=not baskets):
+        name = st.text_input("名称", key="new_basket", placeholder="例如：讲稿：兜底保障专题")
+        if st.button("新建", disabled=not name.strip()):
+            try:
+                state.basket_id = kb.create_basket(name)
+                state.pop("new_basket")
+                st.rerun()
+            except StudyKBError as exc:
+                st.error(escape(exc.reason))
+    if not baskets:
+        st.info("还没有素材篮。新建一个，或在“检索”“问答”页点“加入素材篮”（自动建立“我的素材篮”）。")
         return
-    title = st.text_input("素材标题", value="学习素材", key="basket_title")
+    current = current_basket(kb)
+    state.basket_id = st.selectbox("当前素材篮", list(baskets), index=list(baskets).index(current.id),
+                                   format_func=lambda i: f"{baskets[i].name}（{baskets[i].items} 条）")
+    basket = baskets[state.basket_id]
+    items = kb.basket(basket.id)
+    with st.expander("重命名或删除"):
+        new_name = st.text_input("新名称", value=basket.name, key=f"rename-{basket.id}")
+        if st.button("重命名", disabled=new_name.strip() in ("", basket.name)):
+            try:
+                kb.rename_basket(basket.id, new_name)
+                st.rerun()
+            except StudyKBError as exc:
+                st.error(escape(exc.reason))
+        confirm = st.checkbox(f"确认删除“{basket.name}”及其 {len(items)} 条内容", key=f"drop-{basket.id}")
+        if st.button("删除素材篮", disabled=not confirm):
+            kb.delete_basket(basket.id)
+            state.pop("basket_id", None)
+            st.rerun()
+    if not items:
+        st.info("这个素材篮是空的。在“检索”或“问答”页点“加入素材篮”收集段落。")
+        return
     for i, item in enumerate(items):
-        key = f"{item.doc_id}-{item.start}-{item.end}"
+        key = f"{basket.id}-{item.doc_id}-{item.start}-{item.end}"
         with st.container(border=True):
             st.markdown(f"**{i + 1}\\. {escape('《' + item.title + '》')}** {escape(item.location)}")
             st.markdown(escape(item.text))
             st.caption(escape("出处：" + item.citation))
-            note_key = f"note-{key}"
-            if note_key not in st.session_state:
-                st.session_state[note_key] = item.note
-            st.text_area("备注", key=note_key, on_change=set_note, args=(item, note_key), height=68)
+            st.text_area("备注", value=item.note, key=f"note-{key}", on_change=set_note,
+                         args=(kb, basket.id, i, f"note-{key}"), height=68)
             up, down, remove, _ = st.columns([1, 1, 1, 5])
-            up.button("上移", key=f"up-{key}", on_click=move, args=(items, i, -1), disabled=i == 0,
-                      icon=":material/arrow_upward:")
-            down.button("下移", key=f"down-{key}", on_click=move, args=(items, i, 1),
+            up.button("上移", key=f"up-{key}", on_click=edit_basket, args=(kb, basket.id, move, i, -1),
+                      disabled=i == 0, icon=":material/arrow_upward:")
+            down.button("下移", key=f"down-{key}", on_click=edit_basket, args=(kb, basket.id, move, i, 1),
                         disabled=i == len(items) - 1, icon=":material/arrow_downward:")
-            remove.button("移除", key=f"rm-{key}", on_click=remove_item, args=(i, note_key), icon=":material/delete:")
-    name = (title.strip() or "学习素材").replace("/", "_")
+            remove.button("移除", key=f"rm-{key}", on_click=edit_basket, args=(kb, basket.id, remove_item, i),
+                          icon=":material/delete:")
+    title = basket.name
+    chinese = st.checkbox("标题用“一、二、三”编号", key="chinese_numbers")
+    file_name = "".join(c if c not in '\\/:*?"<>|' else "_" for c in title)
     left, right, _ = st.columns([1, 1, 3])
-    left.download_button("导出 Word", data=to_docx(items, title.strip() or "学习素材"), file_name=f"{name}.docx",
+    left.download_button("导出 Word", data=to_docx(items, title, chinese), file_name=f"{file_name}.docx",
                          mime=DOCX_MIME, icon=":material/download:", on_click="ignore")
-    right.download_button("导出 Markdown", data=to_markdown(items, title.strip() or "学习素材"),
-                          file_name=f"{name}.md", mime="text/markdown", icon=":material/download:", on_click="ignore")
+    right.download_button("导出 Markdown", data=to_markdown(items, title, chinese), file_name=f"{file_name}.md",
+                          mime="text/markdown", icon=":material/download:", on_click="ignore")
 
 
-def set_note(item: BasketItem, key: str) -> None:
-    item.note = st.session_state[key]
+def edit_basket(kb: KnowledgeBase, basket_id: int, change, *args) -> None:
+    """Callback: applies a list change (move, remove) to the stored basket, under the lock."""
+    with LOCK[0]:
+        items = kb.basket(basket_id)
+        change(items, *args)
+        kb.save_basket(basket_id, items)
 
 
-def remove_item(index: int, note_key: str) -> None:
-    st.session_state.basket.pop(index)
-    st.session_state.pop(note_key, None)
+def remove_item(items: list[BasketItem], index: int) -> None:
+    if 0 <= index < len(items):
+        items.pop(index)
+
+
+def set_note(kb: KnowledgeBase, basket_id: int, index: int, key: str) -> None:
+    def change(items: list[BasketItem]) -> None:
+        if 0 <= index < len(items):
+            items[index].note = st.session_state[key]
+    edit_basket(kb, basket_id, change)
 
 
 main()

@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 import kb.library
 from kb.config import Config
 from kb.library import KnowledgeBase
+from webapp.export import references
 from webapp.render import escape
 
 APP = str(ROOT / "app.py")
@@ -84,6 +85,11 @@ def plain(markdown: str) -> str:
     return re.sub(r"\\(.)", r"\1", markdown)
 
 
+def unmarked(markdown: str) -> str:
+    """Highlighted, escaped markdown back to its text (line breaks as markdown's "  \\n")."""
+    return plain(re.sub(r":red\[\*\*(.*?)\*\*\]", r"\1", markdown))
+
+
 def card_headers(at: AppTest) -> list[str]:
     """Each result card's first line (number, title, location), in order."""
     return [m.value for m in at.main.markdown if re.match(r"\*\*\d+\\\.", m.value)]
@@ -110,10 +116,12 @@ def test_search_shows_cited_results_and_adds_to_basket(app):
     assert "已同时检索" not in app.caption[0].value  # nothing in this query has a glossary entry
     md = markdown_text(app)
     assert "《社会救助暂行办法》" in md and "第十一条" in md
-    assert ":orange-background[申请]" in md  # the query's words are highlighted
+    assert ":red[**申请**]" in md  # the query's words are highlighted
+    new_basket(app, "检索测试")
+    app.text_input(key="query").input("最低生活保障 申请").run()  # kept while the basket page was open
     buttons(app, "加入素材篮")[0].click().run()
     buttons(app, "加入素材篮")[0].click().run()  # the same passage twice is kept once
-    basket = app.session_state.basket
+    basket = basket_items(app)
     assert len(basket) == 1 and basket[0].citation.startswith("《社会救助暂行办法》")
 
 
@@ -169,7 +177,7 @@ def test_card_context_shows_the_text_around_the_passage(app, library):
 def test_document_text_is_shown_as_text(app):
     app.text_input(key="query").input("\"粗体\"").run()
     md = markdown_text(app)
-    assert "\\<b\\>:orange-background[粗体]\\<\\/b\\>" in md and "\\<script\\>" in md and "\\*\\*星号\\*\\*" in md
+    assert "\\<b\\>:red[**粗体**]\\<\\/b\\>" in md and "\\<script\\>" in md and "\\*\\*星号\\*\\*" in md
     assert "<b>" not in md and "<script>" not in md
     assert not app.get("html")  # nothing from a document goes through st.html
 
@@ -187,14 +195,19 @@ def test_open_document_at_the_cited_article(app):
     assert len(app.get("html")) == 1  # the fixed scrolling script, and only on a cited view
 
 
-def test_ask_gives_an_answer_with_numbered_sources(app):
+def test_ask_leads_with_the_best_passage_then_its_citation(app):
     go(app, "问答")
     app.text_input(key="question").input("申请最低生活保障的程序").run()
-    answer = app.markdown[0].value
-    assert "\\[1\\]" in answer and "社会救助暂行办法" in answer
+    answer = app.session_state.ask_result[1]
+    assert answer.found and answer.sources
+    lead = app.main.markdown[0].value  # the best passage comes first, verbatim
+    assert unmarked(lead) == answer.sources[0].text.replace("\n", "  \n")  # its lines kept
+    assert plain(app.main.caption[1].value) == "出处：" + answer.sources[0].citation.format()
     assert buttons(app, "查看原文") and buttons(app, "加入素材篮")
     buttons(app, "查看原文")[0].click().run()
     assert app.session_state.page == "文档" and any(c.value == "▼ 引用位置" for c in app.caption)
+    buttons(app, "返回问答")[0].click().run()
+    assert app.session_state.page == "问答" and app.text_input(key="question").value == "申请最低生活保障的程序"
 
 
 def test_library_uploads_reports_each_file_and_deletes(app, app_data):
@@ -235,31 +248,104 @@ def test_library_uploads_reports_each_file_and_deletes(app, app_data):
     assert not app.checkbox[0].value  # the next deletion asks again
 
 
+def new_basket(at: AppTest, name: str) -> None:
+    go(at, "素材篮")
+    at.text_input(key="new_basket").input(name).run()
+    buttons(at, "新建")[0].click().run()
+    assert not at.exception and not at.error
+    go(at, "检索")
+
+
+def basket_items(at: AppTest):
+    kb = KnowledgeBase(Config.load(os.environ["STUDYKB_DATA"], model=os.environ["STUDYKB_MODEL"]))
+    try:
+        return kb.basket(at.session_state.basket_id)
+    finally:
+        kb.close()
+
+
 def test_basket_reorders_keeps_notes_and_offers_exports(app):
+    new_basket(app, "讲稿：排序")
     app.text_input(key="query").input("最低生活保障 申请").run()
     for button in buttons(app, "加入素材篮")[:3]:
         button.click().run()
-    first = [i.citation for i in app.session_state.basket]
+    first = [i.citation for i in basket_items(app)]
     assert len(first) == 3
     go(app, "素材篮")
     app.text_area[0].input("讲课时重点讲").run()
-    assert app.session_state.basket[0].note == "讲课时重点讲"
+    assert basket_items(app)[0].note == "讲课时重点讲"
     buttons(app, "下移")[0].click().run()
-    assert [i.citation for i in app.session_state.basket] == [first[1], first[0], first[2]]
-    assert app.session_state.basket[1].note == "讲课时重点讲"  # the note moves with its passage
+    assert [i.citation for i in basket_items(app)] == [first[1], first[0], first[2]]
+    assert basket_items(app)[1].note == "讲课时重点讲"  # the note moves with its passage
     assert buttons(app, "上移")[0].disabled and buttons(app, "下移")[2].disabled
     buttons(app, "上移")[2].click().run()
-    assert [i.citation for i in app.session_state.basket] == [first[1], first[2], first[0]]
+    assert [i.citation for i in basket_items(app)] == [first[1], first[2], first[0]]
     assert [d.label for d in app.get("download_button")] == ["导出 Word", "导出 Markdown"]
     buttons(app, "移除")[0].click().run()
-    assert [i.citation for i in app.session_state.basket] == [first[2], first[0]]
+    assert [i.citation for i in basket_items(app)] == [first[2], first[0]]
+
+
+def test_baskets_are_named_kept_across_sessions_renamed_and_deleted(app, app_data, minilm_dir, monkeypatch):
+    new_basket(app, "讲稿：兜底保障专题")
+    app.text_input(key="query").input("最低生活保障 申请").run()
+    buttons(app, "加入素材篮")[0].click().run()
+    kept = basket_items(app)
+    # another session (a reload, another user, or the app restarted) finds the basket and its passage
+    other = AppTest.from_file(APP, default_timeout=120)
+    other.run()
+    go(other, "素材篮")
+    assert other.selectbox[0].value == app.session_state.basket_id
+    assert "讲稿：兜底保障专题（1 条）" in other.selectbox[0].options
+    assert kept[0].text in plain(markdown_text(other))
+    other.text_input(key=f"rename-{app.session_state.basket_id}").input("讲稿：兜底保障").run()
+    buttons(other, "重命名")[0].click().run()
+    assert "讲稿：兜底保障（1 条）" in other.selectbox[0].options
+    other.text_input(key="new_basket").input("讲稿：兜底保障").run()  # the name is taken
+    buttons(other, "新建")[0].click().run()
+    assert [plain(e.value) for e in other.error] == ["已有同名的素材篮"]
+    other.checkbox(key=f"drop-{app.session_state.basket_id}").check().run()
+    buttons(other, "删除素材篮")[0].click().run()
+    assert not any(o.startswith("讲稿：兜底保障（") for o in (other.selectbox[0].options if other.selectbox else []))
+
+
+def test_search_state_survives_a_visit_to_the_document(app):
+    app.sidebar.multiselect(key="f_types").set_value(["regulation"]).run()
+    app.text_input(key="query").input("婚姻登记").run()
+    before = card_headers(app)
+    buttons(app, "查看原文")[1].click().run()
+    assert app.session_state.page == "文档"
+    buttons(app, "返回检索结果")[0].click().run()
+    assert app.session_state.page == "检索"
+    assert app.text_input(key="query").value == "婚姻登记" and card_headers(app) == before
+    assert app.sidebar.multiselect(key="f_types").value == ["regulation"]
+    go(app, "文库")
+    go(app, "检索")
+    assert card_headers(app) == before
+
+
+def test_an_empty_result_names_the_filter_that_emptied_it(app):
+    app.sidebar.multiselect(key="f_types").set_value(["speech"]).run()
+    app.text_input(key="query").input("婚姻登记").run()
+    assert "（0）" in app.sidebar.multiselect(key="f_types").format_func("speech")
+    assert [plain(w.value) for w in app.warning] == [
+        "没有找到相关内容：检索条件（文档类型）排除了全部结果。放宽或清除左侧的检索条件后再试。"]
+
+
+def test_compact_view_gives_one_line_per_result(app):
+    app.text_input(key="query").input("民政部门").run()
+    cards = card_headers(app)
+    app.toggle(key="compact").set_value(True).run()
+    lines = [m.value for m in app.main.markdown if re.match(r"\d+\\\. \*\*", m.value)]
+    assert len(lines) == len(cards) and not card_headers(app)
+    assert all(" — " in line for line in lines)
 
 
 def test_markdown_export_holds_passages_citations_and_reference_list(app, media):
+    new_basket(app, "讲稿：导出")
     app.text_input(key="query").input("最低生活保障 申请").run()
     for button in buttons(app, "加入素材篮")[:2]:
         button.click().run()
-    items = app.session_state.basket
+    items = basket_items(app)
     assert len(items) == 2
     go(app, "素材篮")
     export = next(d for d in app.download_button if d.label == "导出 Markdown")
@@ -268,7 +354,8 @@ def test_markdown_export_holds_passages_citations_and_reference_list(app, media)
     lines = md.split("\n")
     for item in items:
         assert item.text in quoted and f"出处：{item.citation}" in lines
-    assert lines[lines.index("## 引用文献") + 1:] == ["", *(f"{n}. {i.citation}" for n, i in enumerate(items, 1)), ""]
+    refs = [f"[{n}] {r}" for n, r in enumerate(references(items), 1)]
+    assert lines[lines.index("## 参考文献") + 1:] == ["", *refs, ""]
 
 
 def test_upload_over_the_size_limit_is_refused(app_data, minilm_dir, monkeypatch, tmp_path):
@@ -314,7 +401,8 @@ def test_model_and_knowledge_base_load_once_per_process(tmp_path, minilm_dir, mo
 def test_search_says_which_glossary_terms_it_also_searched(app):
     app.text_input(key="query").input("低保怎么申请").run()
     assert not app.exception
-    assert "已同时检索：最低生活保障" in app.caption[0].value
+    assert app.caption[0].value.startswith("共 ")
+    assert app.caption[1].value == "已同时检索：最低生活保障"  # under the result count
 
 
 def test_filter_choices_say_how_many_documents_each_holds(app):
@@ -331,3 +419,33 @@ def test_every_example_in_the_search_box_finds_something(app):
     for example in examples:
         app.text_input(key="query").input(example).run()
         assert not app.exception and card_titles(app), example
+
+
+def test_an_upload_matching_a_stored_document_asks_replace_version_or_skip(app, app_data, library):
+    go(app, "文库")
+    before = {d["title"]: d for d in library.documents()}
+    law = next(d for d in before.values() if d["title"] == "社会救助暂行办法")
+    text = library.document(law["id"]).text  # the same law, typed again as plain text: another file, same text
+    app.file_uploader[0].set_value([("社会救助暂行办法.txt", text.encode(), "text/plain")]).run()
+    buttons(app, "入库")[0].click().run()
+    assert not app.exception and not app.success  # nothing ingested before the user chooses
+    radio = app.radio[0]
+    assert "社会救助暂行办法.txt" in plain(radio.label) and "《社会救助暂行办法》（2019-03-02" in plain(radio.label)
+    assert buttons(app, "按所选处理")[0].disabled
+    radio.set_value("skip").run()
+    buttons(app, "按所选处理")[0].click().run()
+    assert [plain(i.value) for i in app.info] == ["已跳过：社会救助暂行办法.txt"]
+    assert not (app_data / "uploads" / "社会救助暂行办法.txt").exists()
+    assert {d["title"] for d in library.documents()} == set(before)
+
+    app.file_uploader[0].set_value([("社会救助暂行办法.txt", text.encode(), "text/plain")]).run()
+    buttons(app, "入库")[0].click().run()
+    app.radio[0].set_value("replace").run()
+    buttons(app, "按所选处理")[0].click().run()
+    assert not app.exception
+    assert [plain(s.value) for s in app.success] == ["已入库：社会救助暂行办法.txt",
+                                                     f"已替换《社会救助暂行办法》（{Path(law['path']).name}）"]
+    after = [d for d in library.documents() if d["title"] == "社会救助暂行办法"]
+    assert len(after) == 1 and after[0]["path"].endswith("社会救助暂行办法.txt")
+    assert len(app.dataframe[0].value) == len(before)
+    assert library.document(after[0]["id"]).text.strip() == text.strip()

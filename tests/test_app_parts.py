@@ -11,8 +11,9 @@ from conftest import REGULATIONS
 from docx import Document as DocxDocument
 
 from ingest import load_document
+from kb.baskets import BasketItem, add, basket_name, move
 from kb.text import Glossary, Words
-from webapp.basket import BasketItem, add, citation_list, move, to_docx, to_markdown
+from webapp.export import references, to_docx, to_markdown
 from webapp.render import HIGHLIGHT, document_blocks, escape, highlight, highlight_terms
 from webapp.uploads import NAME_MAX, UploadError, safe_name, save_upload
 
@@ -56,10 +57,14 @@ def test_document_blocks_keep_headings_and_mark_the_cited_article():
     assert body == "".join(line for line in doc.text.split("\n") if line.strip()).replace("\n", "")
 
 
-def item(n: int, citation: str = "", note: str = "") -> BasketItem:
+def item(n: int, citation: str = "", note: str = "", **particulars) -> BasketItem:
     return BasketItem(chunk_id=n, doc_id=1, title="社会救助暂行办法", location=f"第{n}条",
                       citation=citation or f"《社会救助暂行办法》第{n}条", text=f"第{n}条 正文<b>{n}</b>\n（一）项",
-                      start=n * 10, end=n * 10 + 5, note=note)
+                      start=n * 10, end=n * 10 + 5, note=note, **particulars)
+
+
+LAW = {"doc_type": "regulation", "issuer": "国务院", "doc_number": "国务院令第649号", "date": "2019-03-02",
+       "published": "2014年2月21日", "effective": "2014年5月1日"}
 
 
 def test_basket_add_skips_duplicates_and_move_stays_in_range():
@@ -72,25 +77,62 @@ def test_basket_add_skips_duplicates_and_move_stays_in_range():
     assert [i.chunk_id for i in items] == [2, 1]
 
 
-def test_markdown_export_quotes_passages_and_lists_citations_once():
-    items = [item(1, note="讲课时强调"), item(2), item(3, citation="《社会救助暂行办法》第1条")]
+def test_basket_names_are_trimmed_and_checked():
+    assert basket_name("  讲稿：兜底保障\n专题 ") == "讲稿：兜底保障 专题"
+    for bad in ("", "   ", "长" * 61):
+        with pytest.raises(ValueError):
+            basket_name(bad)
+
+
+def test_reference_list_names_each_document_once_with_issuer_number_and_labelled_dates():
+    items = [item(1, **LAW), item(2, **LAW), item(3, citation="《报告》一、", doc_type="report", issuer="市民政局党组",
+                                                    date="2024-12-31")]
+    items[2].title = "市民政局党组落实“第一议题”制度情况汇报"
+    assert references(items) == [
+        "国务院. 社会救助暂行办法：国务院令第649号[Z]. 2014年2月21日公布，2019-03-02修订，2014年5月1日施行.",
+        "市民政局党组. 市民政局党组落实“第一议题”制度情况汇报[R]. 2024-12-31发布.",
+    ]
+
+
+def test_markdown_export_quotes_passages_and_lists_each_document_once():
+    items = [item(1, note="讲课时强调", **LAW), item(2, **LAW)]
     md = to_markdown(items, "低保专题")
     assert md.startswith("# 低保专题\n")
     assert "> 第1条 正文<b>1</b>\n> （一）项" in md
     assert "出处：《社会救助暂行办法》第2条" in md and "备注：讲课时强调" in md
-    tail = md.split("## 引用文献", 1)[1]
-    assert tail.strip().splitlines() == ["1. 《社会救助暂行办法》第1条", "2. 《社会救助暂行办法》第2条"]
-    assert citation_list(items) == ["《社会救助暂行办法》第1条", "《社会救助暂行办法》第2条"]
+    tail = md.split("## 参考文献", 1)[1]
+    assert tail.strip().splitlines() == [f"[1] {references(items)[0]}"]
+    assert "## 一、《社会救助暂行办法》第1条" in to_markdown(items, "低保专题", chinese_numbers=True)
 
 
-def test_docx_export_opens_with_passages_citations_and_notes():
-    data = to_docx([item(1, note="重点"), item(2)], "低保专题")
-    paragraphs = [p.text for p in DocxDocument(io.BytesIO(data)).paragraphs]
-    assert paragraphs[0] == "低保专题"
+def test_docx_export_looks_like_an_official_document():
+    from docx.oxml.ns import qn
+
+    data = to_docx([item(1, note="重点", **LAW), item(2, **LAW)], "低保专题", chinese_numbers=True)
+    doc = DocxDocument(io.BytesIO(data))
+    paragraphs = [p.text for p in doc.paragraphs]
+    assert paragraphs[0] == "低保专题" and "一、《社会救助暂行办法》第1条" in paragraphs
     assert "第1条 正文<b>1</b>" in paragraphs and "（一）项" in paragraphs
     assert "出处：《社会救助暂行办法》第1条" in paragraphs and "备注：重点" in paragraphs
-    end = paragraphs.index("引用文献")
-    assert paragraphs[end + 1:] == ["《社会救助暂行办法》第1条", "《社会救助暂行办法》第2条"]
+    end = paragraphs.index("参考文献")
+    assert paragraphs[end + 1:] == [f"[1] {references([item(1, **LAW)])[0]}"]
+    used = {p.style.name for p in doc.paragraphs}
+    assert "Quote" not in used
+    for name in used:
+        style = doc.styles[name]
+        fonts = style.element.rPr.rFonts if style.element.rPr is not None else None
+        assert style.font.italic is not True, name
+        assert fonts is not None and fonts.get(qn("w:eastAsia")) in ("仿宋", "黑体", "宋体"), name
+        assert style.font.color.rgb in (None, docx_black()), name
+    assert doc.styles["Heading 2"].element.rPr.rFonts.get(qn("w:eastAsia")) == "黑体"
+    assert doc.styles["Normal"].element.rPr.rFonts.get(qn("w:eastAsia")) == "仿宋"
+    assert not any(r.italic for p in doc.paragraphs for r in p.runs)
+
+
+def docx_black():
+    from docx.shared import RGBColor
+
+    return RGBColor(0, 0, 0)
 
 
 @pytest.mark.parametrize("name, expected", [

@@ -11,12 +11,15 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
 from conftest import REGULATIONS, REPORT, ROOT, copy_files
 from docx import Document as DocxDocument
+from docx.shared import RGBColor
+from playwright.sync_api import expect
 
 from kb.config import Config
 from kb.library import KnowledgeBase
@@ -31,9 +34,47 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class Server:
+    """`streamlit run app.py` on a free port; restart() stops it and starts it again (a new process)."""
+
+    def __init__(self, data: Path, log: Path):
+        self.data, self.log_path, self.port = data, log, free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        env = {**os.environ, "STUDYKB_DATA": str(self.data)}
+        env.pop("STUDYKB_MODEL", None)
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port",
+                                      str(self.port), "--server.address", "127.0.0.1"], cwd=ROOT, env=env,
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(self.url + "/_stcore/health", timeout=2) as r:
+                    if r.read() == b"ok":
+                        return
+            except OSError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.proc.kill()
+                pytest.fail("streamlit did not start: " + self.log_path.read_text(errors="replace"))
+            time.sleep(0.3)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+        self.log.close()
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, e5_models_dir):
-    """The app over a knowledge base built with the default model, served on a free port."""
+def app_server(tmp_path_factory, e5_models_dir):
+    """The app over a knowledge base built with the default model."""
     root = tmp_path_factory.mktemp("browser")
     files = copy_files(root / "files", REGULATIONS / "社会救助暂行办法(2019-03-02).md",
                        REGULATIONS / "婚姻登记条例(2003-08-08).pdf", REPORT)
@@ -43,30 +84,15 @@ def server(tmp_path_factory, e5_models_dir):
     kb = KnowledgeBase(Config.load(data))
     assert not kb.ingest([files], progress=False).failed
     kb.close()
+    server = Server(data, root / "streamlit.log")
+    server.start()
+    yield server
+    server.stop()
 
-    port = free_port()
-    env = {**os.environ, "STUDYKB_DATA": str(data)}
-    env.pop("STUDYKB_MODEL", None)
-    log = open(root / "streamlit.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.address", "127.0.0.1"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-                if r.read() == b"ok":
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail("streamlit did not start: " + (root / "streamlit.log").read_text(errors="replace"))
-        time.sleep(0.3)
-    yield url
-    proc.terminate()
-    proc.wait(10)
-    log.close()
+
+@pytest.fixture(scope="module")
+def server(app_server) -> str:
+    return app_server.url
 
 
 @pytest.fixture(scope="module")
@@ -88,12 +114,23 @@ def page(browser, server):
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True, locale="zh-CN")
     page = context.new_page()
     page.set_default_timeout(90_000)  # the first page view loads the model
+    page.outside = []  # every request to a host other than this machine
+    page.on("request", lambda r: page.outside.append(r.url) if not is_local(r.url) else None)
     page.dialogs = []
     page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
     page.goto(server)
     page.get_by_label("检索内容").wait_for()
     yield page
     context.close()
+
+
+def is_local(url: str) -> bool:
+    host = urllib.parse.urlsplit(url).hostname or ""
+    return url.startswith(("data:", "blob:", "about:")) or host in ("127.0.0.1", "localhost", "::1")
+
+
+def go(page, name: str) -> None:
+    page.locator("[data-testid='stSidebar']").get_by_text(name, exact=True).click()
 
 
 def search(page, query: str) -> None:
@@ -119,10 +156,10 @@ def test_search_add_to_basket_and_export_docx(page, tmp_path):
     screenshot(page, "app-search.png", tmp_path)
 
     first.get_by_role("button", name="加入素材篮").click()
-    page.get_by_text("已加入素材篮").first.wait_for()
-    page.get_by_text("素材篮", exact=True).click()
+    page.get_by_text("已加入“我的素材篮”").first.wait_for()
+    go(page, "素材篮")
     page.get_by_role("button", name="导出 Word").wait_for()
-    note = page.get_by_label("备注")
+    note = page.get_by_label("备注").first
     note.fill("讲课时先讲申请程序")
     note.press("Tab")  # the note is committed when the box loses focus
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
@@ -131,14 +168,71 @@ def test_search_add_to_basket_and_export_docx(page, tmp_path):
         page.get_by_role("button", name="导出 Word").click()
     path = tmp_path / "export.docx"
     download.value.save_as(path)
-    assert download.value.suggested_filename == "学习素材.docx"
+    assert download.value.suggested_filename == "我的素材篮.docx"
 
-    paragraphs = [p.text for p in DocxDocument(io.BytesIO(path.read_bytes())).paragraphs]
+    doc = DocxDocument(io.BytesIO(path.read_bytes()))
+    paragraphs = [p.text for p in doc.paragraphs]
     assert "第十一条 申请最低生活保障，按照下列程序办理：" in paragraphs
-    citation = "《社会救助暂行办法》第二章 最低生活保障 › 第十一条（国务院令第649号，2019-03-02）"
+    citation = "《社会救助暂行办法》第二章 最低生活保障 第十一条（国务院令第649号，2019-03-02）"
     assert "出处：" + citation in paragraphs
     assert "备注：讲课时先讲申请程序" in paragraphs
-    assert paragraphs[paragraphs.index("引用文献") + 1:] == [citation]
+    assert paragraphs[paragraphs.index("参考文献") + 1:] == [
+        "[1] 国务院. 社会救助暂行办法：国务院令第649号[Z]. 2014年2月21日公布，2019-03-02修订."]
+    # an official document's look: no style italic, each with its East Asian font, all black
+    from docx.oxml.ns import qn
+
+    for style in {p.style.name: p.style for p in doc.paragraphs}.values():
+        assert style.font.italic is not True, style.name
+        assert style.element.rPr.rFonts.get(qn("w:eastAsia")) in ("仿宋", "黑体", "宋体"), style.name
+        assert style.font.color.rgb in (None, RGBColor(0, 0, 0)), style.name
+    assert not any(run.italic for p in doc.paragraphs for run in p.runs)
+
+
+def test_a_basket_survives_a_reload_and_a_restart(page, app_server):
+    search(page, "婚姻登记条例第五条")
+    page.locator(".st-key-s-card-1").get_by_role("button", name="加入素材篮").click()
+    page.get_by_text("已加入").first.wait_for()
+    kept = "第五条 办理结婚登记的内地居民应当出具下列证件和证明材料"
+    page.reload()
+    go(page, "素材篮")
+    page.get_by_text(kept).first.wait_for()
+    app_server.restart()
+    page.goto(app_server.url)
+    go(page, "素材篮")
+    page.get_by_text(kept).first.wait_for()
+
+
+def test_back_from_the_document_keeps_the_query_and_results(page):
+    search(page, "离婚要带什么材料")
+    cards = page.locator("[class*='st-key-s-card-']")
+    cards.first.wait_for()
+    expect(cards).to_have_count(10)
+    before = [cards.nth(i).locator("p").first.inner_text() for i in range(cards.count())]
+    page.locator(".st-key-s-card-2").get_by_role("button", name="查看原文").click()
+    page.locator(".st-key-cited").wait_for()
+    page.get_by_role("button", name="返回检索结果").click()
+    expect(cards).to_have_count(len(before))
+    assert page.get_by_label("检索内容").input_value() == "离婚要带什么材料"
+    assert [cards.nth(i).locator("p").first.inner_text() for i in range(cards.count())] == before
+
+
+def test_no_request_leaves_the_machine(page):
+    search(page, "低保怎么申请")
+    page.locator(".st-key-s-card-1").wait_for()
+    page.get_by_role("button", name="查看原文").first.click()
+    page.locator(".st-key-cited").wait_for()
+    go(page, "问答")
+    box = page.get_by_label("问题")
+    box.fill("今天天气怎么样")
+    box.press("Enter")
+    page.get_by_text("知识库中没有找到直接回答这个问题的规定").wait_for()
+    for name in ("文库", "素材篮", "检索"):
+        go(page, name)
+        page.wait_for_timeout(1000)
+    page.reload()
+    page.get_by_label("检索内容").wait_for()
+    page.wait_for_timeout(1000)
+    assert page.outside == []
 
 
 def test_document_text_never_runs_as_html(page):

@@ -12,7 +12,7 @@ from kb.text import Glossary, Tokenize
 
 # CommonMark lets any ASCII punctuation be backslash-escaped; Streamlit adds :directives[] and $math$.
 _MARKUP = re.compile(r"([!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])")
-HIGHLIGHT = ":orange-background[{}]"
+HIGHLIGHT = ":red[**{}**]"  # colour and weight, no background: a background box opened gaps inside words
 
 
 def _escape_line(line: str) -> str:

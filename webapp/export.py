@@ -1,0 +1,108 @@
+"""A material basket exported for a lecture: Markdown, or a DOCX that looks like a Chinese
+official document (仿宋 body, 黑体 headings, all black, nothing italic). Each passage is verbatim
+and followed by its own 出处 line; the reference list at the end names each document once, in
+GB/T 7714-2015 style, with its issuer, 文号 and labelled dates (公布, 修订, 施行)."""
+
+from __future__ import annotations
+
+import io
+
+from kb.baskets import BasketItem
+from kb.query import chinese_number
+from kb.types import labelled_dates
+
+BODY_FONT = "仿宋"  # East Asian fonts written into the DOCX; Word substitutes a near one if absent
+HEADING_FONT = "黑体"
+TITLE_FONT = "宋体"
+LATIN_FONT = "Times New Roman"
+REFERENCE_TYPE = {"regulation": "Z", "policy": "Z", "report": "R", "speech": "Z"}  # GB/T 7714 type codes
+
+
+def heading(n: int, item: BasketItem, chinese: bool) -> str:
+    number = f"{chinese_number(n)}、" if chinese else f"{n}. "
+    return f"{number}《{item.title}》{item.location}".rstrip()
+
+
+def reference(item: BasketItem) -> str:
+    """One GB/T 7714-2015 style entry: 国务院. 社会救助暂行办法：国务院令第649号[Z]. 2014年2月21日公布，…"""
+    author = item.speaker or item.issuer
+    title = item.title + (f"：{item.doc_number}" if item.doc_number else "")
+    entry = (f"{author}. " if author else "") + f"{title}[{REFERENCE_TYPE.get(item.doc_type, 'Z')}]"
+    when = labelled_dates(item.date, item.published, item.effective, item.doc_type)
+    return entry + (f". {when}." if when else ".")
+
+
+def references(items: list[BasketItem]) -> list[str]:
+    """Each document once, in order of first use."""
+    first: dict[tuple, BasketItem] = {}
+    for item in items:
+        first.setdefault((item.title, item.date, item.doc_number), item)
+    return [reference(item) for item in first.values()]
+
+
+def to_markdown(items: list[BasketItem], title: str = "学习素材", chinese_numbers: bool = False) -> str:
+    lines = [f"# {title}", ""]
+    for n, item in enumerate(items, 1):
+        lines += [f"## {heading(n, item, chinese_numbers)}", ""]
+        lines += [f"> {line}" if line else ">" for line in item.text.split("\n")]
+        lines += ["", f"出处：{item.citation}", ""]
+        if item.note.strip():
+            lines += [f"备注：{item.note.strip()}", ""]
+    lines += ["## 参考文献", ""]
+    lines += [f"[{n}] {ref}" for n, ref in enumerate(references(items), 1)]
+    return "\n".join(lines) + "\n"
+
+
+def _fonts(style_or_run, east_asian: str, size: float | None = None, bold: bool | None = None) -> None:
+    """Black, upright, with the East Asian font set (python-docx sets only the Latin one)."""
+    from docx.oxml.ns import qn
+    from docx.shared import Pt, RGBColor
+
+    font = style_or_run.font
+    font.name = LATIN_FONT
+    font.italic = False
+    font.color.rgb = RGBColor(0, 0, 0)
+    if size:
+        font.size = Pt(size)
+    if bold is not None:
+        font.bold = bold
+    fonts = style_or_run.element.get_or_add_rPr().get_or_add_rFonts()
+    fonts.set(qn("w:eastAsia"), east_asian)
+    for theme in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):  # the theme overrides the name
+        fonts.attrib.pop(qn(theme), None)
+
+
+def to_docx(items: list[BasketItem], title: str = "学习素材", chinese_numbers: bool = False) -> bytes:
+    from docx import Document as DocxDocument
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
+    doc = DocxDocument()
+    _fonts(doc.styles["Normal"], BODY_FONT, 16)  # 三号仿宋, the body of an official document
+    doc.styles["Normal"].paragraph_format.line_spacing = Pt(28)
+    _fonts(doc.styles["Title"], TITLE_FONT, 22, bold=True)  # 二号
+    for level in (1, 2):
+        _fonts(doc.styles[f"Heading {level}"], HEADING_FONT, 16, bold=False)
+    for border in doc.styles["Title"].element.xpath(".//w:pBdr"):  # Word's title underline
+        border.getparent().remove(border)
+    heading_title = doc.add_paragraph(title, style="Title")
+    heading_title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    for n, item in enumerate(items, 1):
+        doc.add_paragraph(heading(n, item, chinese_numbers), style="Heading 2")
+        for line in item.text.split("\n"):
+            if line.strip():
+                passage = doc.add_paragraph(line.strip())
+                passage.paragraph_format.first_line_indent = Pt(32)  # two characters
+        source = doc.add_paragraph()
+        source.add_run("出处：").bold = True
+        source.add_run(item.citation)
+        if item.note.strip():
+            note = doc.add_paragraph()
+            note.add_run("备注：").bold = True
+            note.add_run(item.note.strip())
+    doc.add_paragraph("参考文献", style="Heading 1")
+    for n, ref in enumerate(references(items), 1):
+        doc.add_paragraph(f"[{n}] {ref}")
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
