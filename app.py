@@ -95,18 +95,19 @@ def sidebar_filters(docs: list[dict]) -> tuple[Filters, str]:
         # each choice says how many documents it holds, so an empty one (讲话 0) explains an empty result
         by_type = Counter(d["doc_type"] for d in docs)
         types = st.multiselect("文档类型", list(DOC_TYPES), format_func=lambda t: f"{DOC_TYPES[t]}（{by_type[t]}）",
-                               key="f_types", placeholder="全部")
+                               key="f_types", placeholder="全部", select_all=False)
         date_from = st.date_input("起始日期", value=None, key="f_from", min_value=dt.date(1949, 1, 1))
         date_to = st.date_input("截止日期", value=None, key="f_to", min_value=dt.date(1949, 1, 1))
         issuers = st.multiselect("发布机关", sorted({d["issuer"] for d in docs if d["issuer"]}), key="f_issuers",
-                                 placeholder="全部")
+                                 placeholder="全部", select_all=False)
         # the jurisdictions present, national first; each takes the places within it
         by_place = Counter(d["jurisdiction"] for d in docs)
         places = sorted(by_place, key=lambda code: (code != "", code))
-        place_codes = st.multiselect("适用地域", places, key="f_places", placeholder="全部",
+        place_codes = st.multiselect("适用地域", places, key="f_places", placeholder="全部", select_all=False,
                                      format_func=lambda code: f"{Place(code).label}（{by_place[code]}）")
         titles = {d["id"]: doc_label(d) for d in docs}
-        doc_ids = st.multiselect("限定文档", list(titles), format_func=titles.get, key="f_docs", placeholder="全部")
+        doc_ids = st.multiselect("限定文档", list(titles), format_func=titles.get, key="f_docs", placeholder="全部",
+                                 select_all=False)  # no select_all: Streamlit's "Select all" entry is English
         mode = st.selectbox("检索方式", list(SEARCH_MODES), format_func=SEARCH_MODES.get, key="f_mode")
     filters = Filters(doc_types=types or None, date_from=date_from.isoformat() if date_from else None,
                       date_to=date_to.isoformat() if date_to else None, doc_ids=doc_ids or None,
@@ -164,7 +165,7 @@ def hit_card(kb: KnowledgeBase, hit: Hit, n: int, terms: list[str], key: str) ->
     c = hit.citation
     with st.container(border=True, key=f"{key}-card-{n}"):
         st.markdown(f"**{n}\\. {escape('《' + c.title + '》')}** {escape(c.location())}")
-        meta = [c.applies_in(), DOC_TYPES.get(c.doc_type, ""), c.speaker, c.doc_number, c.date,
+        meta = [c.applies_in(), DOC_TYPES.get(c.doc_type, ""), c.speaker, c.doc_number, c.dated(),
                 f"第{c.page}页" if c.page else ""]
         st.caption(escape(" · ".join(m for m in meta if m)))
         st.markdown(highlight(hit.text, terms))

@@ -16,6 +16,9 @@ _DOC_NUMBER = re.compile(
 _PUBLISHED = re.compile(CN_DATE + r"[^\n。]{0,60}?(公布|发布|印发|通过|颁布)")
 _EFFECTIVE = re.compile(r"自?" + CN_DATE + r"\s*起?施行")
 _NPC = re.compile(r"第[一二三四五六七八九十]+届(全国人民代表大会(?:常务委员会)?)")
+# a local people's congress or its standing committee, named by its place: 上海市第十五届人民代表大会常务委员会
+_LOCAL_NPC = re.compile(r"^([\u4e00-\u9fff]{1,12}?(?:省|市|自治区|自治州|盟|县|区|旗))第[一二三四五六七八九十]+届"
+                        r"(人民代表大会(?:常务委员会)?)")
 _PRC = "中华人民共和国"
 _LOCAL_BODY = re.compile(r"^(?:中共)?[\u4e00-\u9fff]{0,6}?[市省区县][\u4e00-\u9fff]{1,8}?[局厅委部办](?:党组|党委)?")
 
@@ -72,6 +75,9 @@ def guess_issuer(header: list[str], title: str) -> str:
         m = _NPC.search(body)
         if m:
             return m.group(1)
+        m = _LOCAL_NPC.match(body)
+        if m:
+            return m.group(1) + m.group(2)
         m = re.search(r"(国务院)第\d+次常务会议", body)
         if m:
             return m.group(1)

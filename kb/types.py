@@ -3,6 +3,7 @@ its Citation). Documents and chunks come from ingestion (ingest.types)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict, dataclass, field
 
 # Search modes and how the interfaces name them.
@@ -19,12 +20,22 @@ def labelled_dates(date: str, published: str = "", effective: str = "", doc_type
         out.append(f"{published}公布")
     if date and date != _iso(published):
         if published:
-            out.append(f"{date}修订")
+            if is_revision(_iso(published), date):  # else the same rule's promulgation, weeks after adoption
+                out.append(f"{date}修订")
         else:
             out.append(f"{date}{'版' if doc_type == 'regulation' else '发布'}")
     if effective:
         out.append(f"{effective}施行")
     return "，".join(out)
+
+
+def is_revision(first: str, version: str) -> bool:
+    """Whether a version dated `version` revised a rule first dated `first` (ISO dates). Dates weeks
+    apart are one rule's adoption and promulgation (通过 2003-07-30, 公布 2003-08-08), not a revision."""
+    try:
+        return (dt.date.fromisoformat(version) - dt.date.fromisoformat(first)).days > 180
+    except ValueError:
+        return False
 
 
 def _iso(written: str) -> str:
@@ -71,12 +82,22 @@ class Citation:
     def location(self) -> str:
         return " ".join(self.heading_path)  # 第二章 最低生活保障 第十一条: no marks inside a citation
 
+    def dated(self) -> str:
+        """The version's date, labelled when known what it is: 2019-03-02修订 (a revision of a rule first
+        published earlier), 2017-06-07公布, else the bare date."""
+        first = _iso(self.published)
+        if not self.date or not first:
+            return self.date
+        if first == self.date:
+            return self.date + "公布"
+        return self.date + "修订" if is_revision(first, self.date) else self.date
+
     def format(self) -> str:
-        """《社会救助暂行办法》第二章 最低生活保障 第十一条（国务院令第649号，2019-03-02）"""
+        """《社会救助暂行办法》第二章 最低生活保障 第十一条（国务院令第649号，2019-03-02修订）"""
         text = f"《{self.title}》"
         if self.heading_path:
             text += self.location()
-        extra = [x for x in (self.speaker, self.doc_number, self.date) if x]
+        extra = [x for x in (self.speaker, self.doc_number, self.dated()) if x]
         if self.page:
             extra.append(f"第{self.page}页")
         if extra:

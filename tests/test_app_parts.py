@@ -167,3 +167,18 @@ def test_save_upload_checks_type_size_and_content(tmp_path):
     second = save_upload("通知.txt", "第二版".encode(), folder, 2000)
     assert second == folder / "通知-2.txt" and first.read_text(encoding="utf-8") == "第一版"
     assert sorted(p.name for p in folder.iterdir()) == ["通知-2.txt", "通知.txt"]
+
+
+def test_dates_say_what_they_are():
+    from kb.types import Citation, labelled_dates
+
+    assert labelled_dates("2019-03-02", "2014年2月21日", "2014年5月1日", "regulation") == \
+        "2014年2月21日公布，2019-03-02修订，2014年5月1日施行"
+    # adopted 2003-07-30, promulgated 2003-08-08: one rule, not a revision
+    assert labelled_dates("2003-08-08", "2003年7月30日", "2003年10月1日", "regulation") == \
+        "2003年7月30日公布，2003年10月1日施行"
+    assert labelled_dates("2022-03-30", doc_type="regulation") == "2022-03-30版"
+    assert labelled_dates("2024-12-31", doc_type="report") == "2024-12-31发布"
+    law = Citation("社会救助暂行办法", ["第十一条"], None, "2019-03-02", "国务院令第649号", "regulation",
+                   published="2014年2月21日")
+    assert law.format() == "《社会救助暂行办法》第十一条（国务院令第649号，2019-03-02修订）"

@@ -28,6 +28,21 @@ def test_law_metadata_names_the_npc():
     assert meta["published"] == "2015年12月27日"
 
 
+SHANGHAI = ("上海市社会救助条例\n\n（2018年11月22日上海市第十五届人民代表大会常务委员会第七次会议通过 "
+            "根据2024年12月31日上海市第十六届人民代表大会常务委员会第十九次会议《关于修改〈上海市社会救助条例〉的决定》修正）\n\n"
+            "第一章 总则\n\n第一条 为了规范社会救助，保障公民的基本生活。\n")
+
+
+def test_a_local_regulation_names_its_people_s_congress_and_both_dates():
+    meta = recognise(SHANGHAI, Path("上海市社会救助条例.txt"))
+    assert meta["issuer"] == "上海市人民代表大会常务委员会"
+    assert (meta["published"], meta["date"]) == ("2018年11月22日", "2024-12-31")  # adopted, then amended
+    hangzhou = ("杭州市养老服务促进条例\n（2022年8月26日杭州市第十四届人民代表大会常务委员会第五次会议通过　"
+                "2022年9月29日浙江省第十三届人民代表大会常务委员会第三十八次会议批准）\n第一条 为了")
+    # the city adopted it, the province approved it: the city's congress issued it
+    assert recognise(hangzhou, Path("x.txt"))["issuer"] == "杭州市人民代表大会常务委员会"
+
+
 def test_effective_date_and_report_type():
     path = REGULATIONS / "行政区划管理条例(2018-10-10).md"
     assert recognise(read_file(path).text, path)["effective"] == "2019年1月1日"
