@@ -43,8 +43,8 @@ LOCK: list[threading.Lock] = []  # this run's knowledge-base lock, for callbacks
 # stated in Chinese above it) and its button speaks Chinese.
 UPLOADER_STYLE = """<style>
 [data-testid="stFileUploaderDropzoneInstructions"] { display: none; }
-[data-testid="stFileUploaderDropzone"] button { font-size: 0; }
-[data-testid="stFileUploaderDropzone"] button::after { content: "选择文件"; font-size: 0.9rem; }
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] { display: none; }
+[data-testid="stFileUploaderDropzone"] button span[data-has-shortcut]::after { content: "选择文件"; }
 </style>"""
 
 

@@ -233,6 +233,9 @@ def test_no_request_leaves_the_machine(page, tmp_path):
     for name in ("文库", "素材篮", "检索"):
         go(page, name)
         page.wait_for_timeout(1000)
+        if name == "文库":  # the uploader speaks Chinese: its English hints are hidden
+            dropzone = page.locator("[data-testid='stFileUploaderDropzone']")
+            assert dropzone.is_visible() and dropzone.inner_text().strip() in ("", "upload")
     page.reload()
     page.get_by_label("检索内容").wait_for()
     page.wait_for_timeout(1000)

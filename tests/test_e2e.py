@@ -39,6 +39,7 @@ def test_every_corpus_file_is_ingested(capsys, data_dir):
     assert formats == {"markdown", "pdf", "docx", "html", "text"}
     report = next(d for d in docs if d["doc_type"] == "report")
     assert report["issuer"] == "市民政局党组"  # from corpus/manifest.json
+    assert [d["title"] for d in docs if not d["issuer"]] == []  # every document names who issued it
 
 
 def test_plain_language_question_finds_the_formal_article(capsys, data_dir):
