@@ -24,9 +24,9 @@ from kb.library import KnowledgeBase
 from kb.place import Place
 from kb.query import parse_query
 from kb.types import SEARCH_MODES, Filters, Hit, labelled_dates
+from kb.uploads import save_upload
 from webapp.export import to_docx, to_markdown
 from webapp.render import document_blocks, escape, highlight, highlight_terms
-from webapp.uploads import save_upload
 
 ICON = Path(__file__).resolve().parent / "webapp" / "icon.png"
 PAGES = ("检索", "问答", "文库", "文档", "素材篮")

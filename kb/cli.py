@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ingest.types import DOC_TYPES
 from kb.config import DEFAULT_MODEL, Config
-from kb.errors import DocumentNotFound, ModelMismatchError, StudyKBError
+from kb.errors import DocumentNotFound, ModelMismatchError, RemoteError, StudyKBError
 from kb.types import MATCH_LABELS, SEARCH_MODES, Filters
 
 
@@ -36,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kb", description="studykb 学习资料知识库：入库、检索、问答")
     parser.add_argument("--data", help="数据目录（默认 $STUDYKB_DATA 或 ./kb_data）")
     parser.add_argument("--model", help=f"向量模型（默认 {DEFAULT_MODEL}）")
+    parser.add_argument("--server",
+                        help="经由运行中的 kb serve 检索和问答（如 http://127.0.0.1:8600；默认 $STUDYKB_SERVER）")
     sub = parser.add_subparsers(dest="command", required=True, metavar="命令")
 
     p = sub.add_parser("ingest", help="把文件或文件夹入库（未变化的文件自动跳过）")
@@ -65,6 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question", metavar="问题")
     add_filters(p)
 
+    p = sub.add_parser("serve", help="启动 HTTP JSON 接口（模型只加载一次；接口说明见 /docs）")
+    p.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1，仅本机；0.0.0.0 为全部网卡）")
+    p.add_argument("--port", type=int, default=8600, help="端口（默认 8600）")
+
     p = sub.add_parser("docs", help="列出已入库的文档")
     p.add_argument("--json", action="store_true", help="以 JSON 输出")
     p = sub.add_parser("rm", help="删除文档（编号、路径或标题）")
@@ -89,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
     logging.getLogger("kb").setLevel(logging.INFO)
     try:
-        config = Config.load(args.data, model=args.model)
+        config = Config.load(args.data, model=args.model, server=args.server)
         return COMMANDS[args.command](config, args)
     except KeyboardInterrupt:
         print("已中断。已提交的内容保留，重新运行即可继续。", file=sys.stderr)
@@ -145,35 +151,36 @@ def cmd_ingest(config: Config, args) -> int:
 
 
 def cmd_search(config: Config, args) -> int:
-    kb = _open(config)
-    if kb.is_empty():
-        print(EMPTY, file=sys.stderr)
-        return 1
-    filters = _filters(kb, args)
-    kb.warm()  # load the model and index first, so the time shown is the query's own
-    started = time.perf_counter()
-    hits = kb.search(args.query, k=args.k, filters=filters, mode=args.mode)
-    elapsed = (time.perf_counter() - started) * 1000
+    if config.server:
+        result = _remote(config.server, "/api/search", {
+            "q": args.query, "k": args.k, "mode": args.mode, **_remote_filters(args)})
+    else:
+        kb = _open(config)
+        if kb.is_empty():
+            print(EMPTY, file=sys.stderr)
+            return 1
+        kb.warm()  # load the model and index first, so the time shown is the query's own
+        result = kb.search_json(args.query, k=args.k, filters=_filters(kb, args), mode=args.mode)
     if args.json:
-        return _show({"query": args.query, "ms": round(elapsed, 1), "hits": [h.to_dict() for h in hits]}, True, str)
+        return _show(result, True, str)
+    hits = result["hits"]
     if not hits:
         print("没有找到相关内容。")
     divided = False
     for n, hit in enumerate(hits, 1):
-        if not divided and not kb.answers(hit):
+        if not divided and not hit["relevant"]:
             print(LESS_RELEVANT if n > 1 else "没有直接相关的内容，以下结果相关度较低。\n")
             divided = True
-        how = "+".join(MATCH_LABELS.get(m, m) for m in hit.matched_by)
-        where = f"  〔{hit.citation.applies_in()}〕" if hit.citation.applies_in() else ""
-        print(f"{n}. {hit.citation.format()}  [{how}]{where}")
-        for line in hit.text.splitlines():
+        how = "+".join(MATCH_LABELS.get(m, m) for m in hit["matched_by"])
+        where = f"  〔{hit['applies_in']}〕" if hit["applies_in"] else ""
+        print(f"{n}. {hit['citation']['formatted']}  [{how}]{where}")
+        for line in hit["text"].splitlines():
             print(f"   {line}")
         print()
-    places = kb.asked_places(args.query)
-    where = f"；{'、'.join(p.label for p in places)}和全国的规定排在前面" if places else ""
-    print(f"共 {len(hits)} 条，用时 {elapsed:.0f} 毫秒{where}")
-    if expansions := kb.expansions(args.query):
-        print(f"已同时检索：{'、'.join(expansions)}")
+    where = f"；{'、'.join(result['places'])}和全国的规定排在前面" if result["places"] else ""
+    print(f"共 {len(hits)} 条，用时 {result['ms']:.0f} 毫秒{where}")
+    if result["expansions"]:
+        print(f"已同时检索：{'、'.join(result['expansions'])}")
     return 0
 
 
@@ -181,22 +188,61 @@ LESS_RELEVANT = "—— 以下结果相关度较低 ——\n"
 
 
 def cmd_ask(config: Config, args) -> int:
-    kb = _open(config)
-    if kb.is_empty():
-        print(EMPTY, file=sys.stderr)
-        return 1
-    answer = kb.ask(args.question, filters=_filters(kb, args))
+    if config.server:
+        answer = _remote(config.server, "/api/ask", {"q": args.question, **_remote_filters(args)})
+    else:
+        kb = _open(config)
+        if kb.is_empty():
+            print(EMPTY, file=sys.stderr)
+            return 1
+        answer = kb.ask(args.question, filters=_filters(kb, args)).to_dict()
     if args.json:
-        return _show(answer.to_dict(), True, str)
-    print(answer.text)
-    if answer.sources:
+        return _show(answer, True, str)
+    print(answer["answer"])
+    if answer["citations"]:
         print("\n出处：")
-        for n, hit in enumerate(answer.sources, 1):
-            print(f"[{n}] {hit.citation.format()}")
-    for hit in answer.related:
-        print(f"\n可能相关：{hit.citation.format()}")
-        for line in hit.text.splitlines():
+        for hit in answer["citations"]:
+            print(f"[{hit['n']}] {hit['citation']['formatted']}")
+    for hit in answer["related"]:
+        print(f"\n可能相关：{hit['citation']['formatted']}")
+        for line in hit["text"].splitlines():
             print(f"    {line}")
+    return 0
+
+
+def _remote_filters(args) -> dict:
+    return {"type": args.type, "from": args.date_from, "to": args.date_to, "issuer": args.issuer, "doc": args.doc,
+            "place": args.place}
+
+
+def _remote(server: str, path: str, params: dict) -> dict:
+    """GET a `kb serve` endpoint; its JSON error (a Chinese message) becomes a StudyKBError."""
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    query = urllib.parse.urlencode({k: v for k, v in params.items() if v is not None}, doseq=True)
+    url = server.rstrip("/") + path + "?" + query
+    try:
+        with urllib.request.urlopen(url, timeout=120) as response:
+            return json.loads(response.read().decode("utf-8"))
+    except urllib.error.HTTPError as exc:
+        try:
+            message = json.loads(exc.read().decode("utf-8"))["error"]
+        except (ValueError, KeyError):
+            message = f"HTTP {exc.code}"
+        raise RemoteError(server, message) from exc
+    except (urllib.error.URLError, OSError) as exc:
+        raise RemoteError(server, f"无法连接检索服务（{getattr(exc, 'reason', exc)}）。请确认 kb serve 已启动，"
+                                  "或去掉 --server / STUDYKB_SERVER 在本机检索。") from exc
+
+
+def cmd_serve(config: Config, args) -> int:
+    from kb.server import serve
+
+    print(f"学习资料知识库接口：http://{args.host}:{args.port}/api/search?q=低保怎么申请 ，"
+          "接口说明 /docs（Ctrl+C 停止）")
+    serve(config, args.host, args.port)
     return 0
 
 
@@ -326,7 +372,7 @@ def cmd_train(config: Config, args) -> int:
 
 COMMANDS = {
     "ingest": cmd_ingest, "search": cmd_search, "ask": cmd_ask, "docs": cmd_docs, "rm": cmd_rm,
-    "stats": cmd_stats, "model-build": cmd_model_build, "reembed": cmd_reembed, "train": cmd_train,
+    "stats": cmd_stats, "serve": cmd_serve, "model-build": cmd_model_build, "reembed": cmd_reembed, "train": cmd_train,
 }
 
 if __name__ == "__main__":

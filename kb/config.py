@@ -53,6 +53,7 @@ class Config:
     dense_weight: float = 1.0
     chunk_sizes: ChunkSizes = field(default_factory=ChunkSizes)
     upload_max_mb: int = 50  # the app refuses larger files
+    server: str = ""  # a running `kb serve` (http://host:port) that search and ask go through; "" = in-process
 
     @property
     def db_path(self) -> Path:
@@ -82,7 +83,7 @@ class Config:
         env = {
             "model": "STUDYKB_MODEL", "model_dir": "STUDYKB_MODEL_DIR",
             "device": "STUDYKB_DEVICE", "glossary": "STUDYKB_GLOSSARY", "ranker": "STUDYKB_RANKER",
-            "home_region": "STUDYKB_HOME_REGION",
+            "home_region": "STUDYKB_HOME_REGION", "server": "STUDYKB_SERVER",
         }
         for key, var in env.items():
             if os.environ.get(var):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from ingest.errors import ReadError, StudyKBError
 
 __all__ = ["BasketError", "ConfigError", "DocumentNotFound", "ModelError", "ModelMismatchError", "ReadError",
-           "StoreError", "StudyKBError", "UploadError"]
+           "RemoteError", "StoreError", "StudyKBError", "UploadError"]
 
 
 class ConfigError(StudyKBError):
@@ -40,3 +40,7 @@ class UploadError(StudyKBError):
 
 class BasketError(StudyKBError):
     """A material basket that cannot be created, renamed or found."""
+
+
+class RemoteError(StudyKBError):
+    """A running `kb serve` that cannot be reached, or that refused the request."""

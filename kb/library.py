@@ -326,6 +326,18 @@ class KnowledgeBase:
     def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid") -> list[Hit]:
         return self.searcher.search(query, k=k, filters=filters, mode=mode)
 
+    def search_json(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid") -> dict:
+        """A search as the CLI's --json and the HTTP API give it: each hit with whether it passes the
+        relevance threshold and where it applies, the time taken, the places put first and the
+        glossary terms also searched."""
+        started = time.perf_counter()
+        hits = self.search(query, k=k, filters=filters, mode=mode)
+        ms = (time.perf_counter() - started) * 1000
+        return {"query": query, "ms": round(ms, 1),
+                "hits": [{**h.to_dict(), "relevant": self.answers(h), "applies_in": h.citation.applies_in()}
+                         for h in hits],
+                "places": [p.label for p in self.asked_places(query)], "expansions": self.expansions(query)}
+
     def expansions(self, query: str) -> list[str]:
         """The glossary's formal terms a search also looks for (兜底 → 最低生活保障)."""
         return parse_query(query, self.glossary).expansions

@@ -13,9 +13,9 @@ from docx import Document as DocxDocument
 from ingest import load_document
 from kb.baskets import BasketItem, add, basket_name, move
 from kb.text import Glossary, Words
+from kb.uploads import NAME_MAX, UploadError, safe_name, save_upload
 from webapp.export import references, to_docx, to_markdown
 from webapp.render import HIGHLIGHT, document_blocks, escape, highlight, highlight_terms
-from webapp.uploads import NAME_MAX, UploadError, safe_name, save_upload
 
 HOSTILE = '<script>alert(1)</script> <b>粗体</b> **星号** [链接](http://x) :red[红] $x$ # 标题'
 

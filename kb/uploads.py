@@ -1,4 +1,4 @@
-"""Files handed in through the app: size-limited, names sanitised so nothing is written
+"""Files handed in through the app or the API: size-limited, names sanitised so nothing is written
 outside the upload folder, unsupported types refused before anything is stored."""
 
 from __future__ import annotations

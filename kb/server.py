@@ -1,0 +1,178 @@
+"""`kb serve`: the knowledge base over HTTP, as JSON, for other systems. A thin layer over
+kb.library like the CLI and the app: one process, the model loaded once, one lock around the
+knowledge base. Errors are JSON with a Chinese message and a 4xx status; the OpenAPI page
+(/docs) is served from the swagger-ui-bundle package, so it works offline.
+
+    kb serve --host 127.0.0.1 --port 8600
+    curl 'http://127.0.0.1:8600/api/search?q=低保怎么申请&k=3'
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import FastAPI, File, Query, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from ingest.types import DOC_TYPES
+from kb.config import Config
+from kb.errors import DocumentNotFound, StudyKBError
+from kb.library import KnowledgeBase
+from kb.place import Place, place_by_code, place_by_name
+from kb.types import SEARCH_MODES, Filters
+from kb.uploads import save_upload
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+ICON = Path(__file__).resolve().parent.parent / "webapp" / "icon.png"
+
+
+class BadRequest(StudyKBError):
+    """A request the API cannot serve as asked (an unknown type, place or mode)."""
+
+
+def error(status: int, message: str, subject: str = "") -> JSONResponse:
+    return JSONResponse({"error": message, "subject": subject}, status_code=status)
+
+
+def create_app(config: Config, kb: KnowledgeBase | None = None) -> FastAPI:
+    kb = kb or KnowledgeBase(config)
+    kb.warm()
+    lock = threading.Lock()  # SQLite and the in-memory index are not shared mid-change
+    app = FastAPI(title="studykb 学习资料知识库 API", version="1", docs_url=None, redoc_url=None,
+                  description="检索、问答和文库管理。所有回答都带出处；错误以 JSON 返回，含中文说明。")
+
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount("/docs-static", StaticFiles(directory=str(swagger_ui_path)), name="docs-static")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=app.openapi_url, title=app.title,
+                                   swagger_js_url="/docs-static/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs-static/swagger-ui.css", swagger_favicon_url="/favicon.png")
+
+    @app.get("/favicon.png", include_in_schema=False)
+    def favicon() -> FileResponse:
+        return FileResponse(ICON)
+
+    @app.exception_handler(StudyKBError)
+    def studykb_error(request: Request, exc: StudyKBError) -> JSONResponse:
+        status = 404 if isinstance(exc, DocumentNotFound) else 400
+        return error(status, exc.reason, str(exc.subject))
+
+    @app.exception_handler(RequestValidationError)
+    def bad_parameters(request: Request, exc: RequestValidationError) -> JSONResponse:
+        names = "、".join(str(e["loc"][-1]) for e in exc.errors())
+        return error(422, f"请求参数错误：{names}（缺少或格式不对）", names)
+
+    @app.get("/api/health")
+    def health() -> dict:
+        with lock:
+            return {"status": "ok", "documents": len(kb.documents())}
+
+    @app.get("/api/search")
+    def search(q: Annotated[str, Query(min_length=1, max_length=2000, description="问题、关键词或条文引用")],
+               k: Annotated[int, Query(ge=1, le=100)] = 10,
+               type: Annotated[list[str] | None, Query(description="文档类型：" + "、".join(DOC_TYPES))] = None,
+               date_from: Annotated[str | None, Query(alias="from", description="起始日期 YYYY-MM-DD")] = None,
+               date_to: Annotated[str | None, Query(alias="to", description="截止日期 YYYY-MM-DD")] = None,
+               issuer: Annotated[list[str] | None, Query()] = None,
+               doc: Annotated[list[str] | None, Query(description="文档编号或标题")] = None,
+               place: Annotated[list[str] | None, Query(description="适用地域：全国、浙江省、330000……")] = None,
+               mode: Annotated[str, Query(description="hybrid | keyword | dense")] = "hybrid") -> dict:
+        if mode not in SEARCH_MODES:
+            raise BadRequest(mode, f"未知的检索方式（可选 {'、'.join(SEARCH_MODES)}）")
+        for day in (date_from, date_to):
+            if day and not ISO_DATE.fullmatch(day):
+                raise BadRequest(day, "日期格式应为 YYYY-MM-DD")
+        with lock:
+            return kb.search_json(q, k=k, filters=request_filters(kb, type, date_from, date_to, issuer, doc, place),
+                                  mode=mode)
+
+    @app.get("/api/ask")
+    def ask(q: Annotated[str, Query(min_length=1, max_length=2000)],
+            type: Annotated[list[str] | None, Query()] = None,
+            place: Annotated[list[str] | None, Query()] = None) -> dict:
+        with lock:
+            return kb.ask(q, filters=request_filters(kb, type, None, None, None, None, place)).to_dict()
+
+    @app.get("/api/documents")
+    def documents() -> list[dict]:
+        with lock:
+            return [{k: v for k, v in d.items() if k != "content_hash"} for d in kb.documents()]
+
+    @app.get("/api/documents/{doc_id}")
+    def document(doc_id: int) -> dict:
+        with lock:
+            doc = asdict(kb.document(doc_id))
+        doc.pop("page_starts", None)
+        return {"id": doc_id, **doc}
+
+    @app.post("/api/documents", status_code=201)
+    def upload(files: Annotated[list[UploadFile], File(description="PDF、DOCX、TXT、MD、HTML 文件")]) -> dict:
+        saved, refused = [], []
+        for f in files:
+            try:
+                data = f.file.read(config.upload_max_mb * 2**20 + 1)  # no more than one byte past the limit
+                saved.append(save_upload(f.filename or "", data, config.uploads_path, config.upload_max_mb * 2**20))
+            except StudyKBError as exc:
+                refused.append({"file": str(exc.subject), "reason": exc.reason})
+        with lock:
+            report = kb.ingest(list(dict.fromkeys(saved)), progress=False) if saved else None
+            if report:  # what did not become a document leaves nothing behind
+                stored = {d["path"] for d in kb.documents()}
+                for path, _ in report.failed + report.duplicates:
+                    if config.is_upload(path) and str(Path(path).resolve()) not in stored:
+                        Path(path).unlink(missing_ok=True)
+        failed = refused + [{"file": Path(p).name, "reason": r} for p, r in (report.failed if report else [])]
+        return {"added": [Path(p).name for p in (report.added + report.replaced if report else [])],
+                "unchanged": [Path(p).name for p in (report.unchanged if report else [])],
+                "duplicates": [{"file": Path(p).name, "same_as": t} for p, t in (report.duplicates if report else [])],
+                "failed": failed, "chunks": report.chunks if report else 0}
+
+    @app.delete("/api/documents/{doc_id}")
+    def delete(doc_id: int) -> dict:
+        with lock:
+            return {"deleted": doc_id, "title": kb.remove(doc_id)}
+
+    @app.get("/api/stats")
+    def stats() -> dict:
+        with lock:
+            return kb.stats()
+
+    return app
+
+
+def request_filters(kb: KnowledgeBase, types, date_from, date_to, issuers, docs, places) -> Filters:
+    """The query's filters, checked: each type, place and document must exist."""
+    for t in types or []:
+        if t not in DOC_TYPES:
+            raise BadRequest(t, f"未知的文档类型（可选 {'、'.join(DOC_TYPES)}）")
+    codes = []
+    for name in places or []:
+        # 浙江省, or its code 330000; "" is 全国 (as the CLI passes it)
+        place = Place("") if not name.strip() else place_by_name(name) or place_by_code(name)
+        if place is None:
+            raise BadRequest(name, "无法识别的地名（可写 全国、浙江省、杭州市 等）")
+        codes.append(place.code)
+    doc_ids = []
+    for ref in docs or []:
+        found = kb.find_document(ref)
+        if not found:
+            raise DocumentNotFound(ref, "找不到这个文档")
+        doc_ids.append(found["id"])
+    return Filters(doc_types=types or None, date_from=date_from, date_to=date_to, doc_ids=doc_ids or None,
+                   issuers=issuers or None, places=codes or None)
+
+
+def serve(config: Config, host: str, port: int) -> None:
+    import uvicorn
+
+    uvicorn.run(create_app(config), host=host, port=port, log_level="warning")

@@ -1,0 +1,163 @@
+"""`kb serve`: the HTTP JSON API, started for real (uvicorn on a free port, over a real knowledge
+base), and the CLI going through it."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pytest
+from conftest import REGULATIONS, REPORT, ROOT, copy_files
+
+from kb.cli import main
+from kb.config import Config
+from kb.library import KnowledgeBase
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory, minilm_dir):
+    root = tmp_path_factory.mktemp("serve")
+    files = copy_files(root / "files", REGULATIONS / "社会救助暂行办法(2019-03-02).md", REPORT)
+    data = root / "data"
+    kb = KnowledgeBase(Config.load(data, model=str(minilm_dir)))
+    assert not kb.ingest([files], progress=False).failed
+    kb.close()
+    port = free_port()
+    env = {**os.environ, "STUDYKB_DATA": str(data), "STUDYKB_MODEL": str(minilm_dir)}
+    log = open(root / "serve.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "kb.cli", "serve", "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if get(url, "/api/health")[0] == 200:
+                break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail("kb serve did not start: " + (root / "serve.log").read_text(errors="replace"))
+        time.sleep(0.3)
+    yield url, data
+    proc.terminate()
+    proc.wait(10)
+    log.close()
+
+
+def get(url: str, path: str, method: str = "GET", body: bytes | None = None,
+        headers: dict | None = None) -> tuple[int, dict | list | str]:
+    request = urllib.request.Request(url + path, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as r:
+            status, raw, kind = r.status, r.read(), r.headers.get("content-type", "")
+    except urllib.error.HTTPError as exc:
+        status, raw, kind = exc.code, exc.read(), exc.headers.get("content-type", "")
+    return status, json.loads(raw) if "json" in kind else raw.decode()
+
+
+def query(**params) -> str:
+    return "?" + urllib.parse.urlencode(params, doseq=True)
+
+
+def multipart(files: list[tuple[str, bytes]]) -> tuple[bytes, dict]:
+    boundary = "studykb-test-boundary"
+    parts = []
+    for name, data in files:
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{name}"\r\n'
+                     "Content-Type: application/octet-stream\r\n\r\n".encode() + data + b"\r\n")
+    body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+    return body, {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+
+
+def test_search_and_ask(api):
+    url, _ = api
+    status, result = get(url, "/api/search" + query(q="社会救助暂行办法第十一条", k=3))
+    assert status == 200 and result["hits"][0]["article"] == "第十一条"
+    assert result["hits"][0]["citation"]["formatted"].startswith("《社会救助暂行办法》")
+    assert result["hits"][0]["relevant"] is True and result["hits"][0]["matched_by"] == ["citation"]
+    status, result = get(url, "/api/search" + query(q="学习 制度", type="report", k=3))
+    assert status == 200 and result["hits"] and all(h["citation"]["doc_type"] == "report" for h in result["hits"])
+    status, answer = get(url, "/api/ask" + query(q="申请最低生活保障的程序"))
+    assert status == 200 and answer["found"] is True and answer["citations"][0]["n"] == 1
+
+
+def test_bad_requests_are_json_in_chinese_and_change_nothing(api):
+    url, _ = api
+    _, before = get(url, "/api/documents")
+    for path, status, words in [
+        ("/api/search", 422, "请求参数错误"),
+        ("/api/search" + query(q="低保", mode="magic"), 400, "未知的检索方式"),
+        ("/api/search" + query(q="低保", type="novel"), 400, "未知的文档类型"),
+        ("/api/search" + query(q="低保", place="火星"), 400, "无法识别的地名"),
+        ("/api/search" + query(q="低保", **{"from": "2019/01/01"}), 400, "日期格式"),
+        ("/api/search" + query(q="低保", k=0), 422, "请求参数错误"),
+        ("/api/documents/99999", 404, "没有这个文档"),
+    ]:
+        code, body = get(url, path)
+        assert code == status and words in body["error"], (path, body)
+    code, body = get(url, "/api/documents/99999", method="DELETE")
+    assert code == 404 and "没有这个文档" in body["error"]
+    assert get(url, "/api/documents")[1] == before
+
+
+def test_upload_read_and_delete(api):
+    url, data = api
+    notice = "关于做好冬季救助工作的通知\n\n一、加强巡查\n各区要加强夜间巡查，发现流浪乞讨人员及时引导到救助站。\n"
+    body, headers = multipart([("../冬季救助通知.txt", notice.encode()), ("工具.exe", b"MZ"),
+                               ("损坏.pdf", b"%PDF-1.4 not a pdf")])
+    status, report = get(url, "/api/documents", "POST", body, headers)
+    assert status == 201 and report["added"] == ["冬季救助通知.txt"]
+    assert {f["file"] for f in report["failed"]} == {"工具.exe", "损坏.pdf"}
+    assert sorted(p.name for p in (data / "uploads").iterdir()) == ["冬季救助通知.txt"]  # nothing else left
+    doc = next(d for d in get(url, "/api/documents")[1] if d["title"] == "关于做好冬季救助工作的通知")
+    status, full = get(url, f"/api/documents/{doc['id']}")
+    assert status == 200 and full["text"].split() == notice.split()
+    status, result = get(url, "/api/search" + query(q="夜间巡查", k=1))
+    assert result["hits"][0]["doc_id"] == doc["id"]
+    status, deleted = get(url, f"/api/documents/{doc['id']}", method="DELETE")
+    assert status == 200 and deleted["title"] == "关于做好冬季救助工作的通知"
+    assert not (data / "uploads" / "冬季救助通知.txt").exists()
+    assert get(url, f"/api/documents/{doc['id']}")[0] == 404
+
+
+def test_stats_and_the_offline_api_page(api):
+    url, _ = api
+    status, stats = get(url, "/api/stats")
+    assert status == 200 and stats["documents"] >= 2 and stats["chunks"] > 0
+    status, page = get(url, "/docs")
+    assert status == 200 and "/docs-static/swagger-ui-bundle.js" in page
+    assert "cdn." not in page and "https://" not in page  # nothing fetched from outside
+    assert get(url, "/docs-static/swagger-ui-bundle.js")[0] == 200
+    status, spec = get(url, "/openapi.json")
+    assert {"/api/search", "/api/ask", "/api/documents", "/api/documents/{doc_id}", "/api/stats",
+            "/api/health"} <= set(spec["paths"])
+
+
+def test_the_cli_goes_through_a_running_server(api, capsys, tmp_path):
+    url, _ = api
+    empty = tmp_path / "nothing-here"  # no local knowledge base: the answer can only come from the server
+    code = main(["--data", str(empty), "--server", url, "search", "社会救助暂行办法第十一条", "-k", "1"])
+    out = capsys.readouterr().out
+    assert code == 0 and out.startswith("1. 《社会救助暂行办法》") and "共 1 条" in out
+    code = main(["--data", str(empty), "--server", url, "ask", "申请最低生活保障的程序", "--json"])
+    assert code == 0 and json.loads(capsys.readouterr().out)["found"] is True
+    code = main(["--data", str(empty), "--server", url, "search", "低保", "--place", "全国", "--type", "regulation"])
+    assert code == 0 and "《社会救助暂行办法》" in capsys.readouterr().out
+    code = main(["--data", str(empty), "--server", url, "search", "低保", "--place", "浙江省", "--from", "bad"])
+    assert code == 1 and "日期格式" in capsys.readouterr().err
+    code = main(["--server", "http://127.0.0.1:9", "search", "低保"])
+    assert code == 1 and "无法连接检索服务" in capsys.readouterr().err
