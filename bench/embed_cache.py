@@ -22,7 +22,7 @@ class CachedEmbedder:
     def __init__(self, embedder: Embedder, path: Path):
         self.inner = embedder
         self.name, self.dim = embedder.name, embedder.dim
-        self.adapter = embedder.adapter
+        self.adapter, self.precision, self.source = embedder.adapter, embedder.precision, embedder.source
         self._identity = embedder.identity()
         # passages key on what passage vectors depend on: an adapter added later reuses them
         self._prefix = {"query": json.dumps(self._identity, sort_keys=True),

@@ -37,8 +37,9 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def ingestion(corpus: Corpus, work: Path, articles: int) -> dict:
-    """Ingest whole laws (a fixed random sample, ~`articles` articles) into an empty knowledge base."""
+def ingestion(corpus: Corpus, work: Path, articles: int, precision: str = "fp32") -> dict:
+    """Ingest whole laws (a fixed random sample, ~`articles` articles) into an empty knowledge base,
+    the model computing at `precision`."""
     laws = sorted(corpus.by_law)
     random.Random(7).shuffle(laws)
     sample, count = [], 0
@@ -49,7 +50,7 @@ def ingestion(corpus: Corpus, work: Path, articles: int) -> dict:
         count += len(corpus.by_law[law])
     shutil.rmtree(work, ignore_errors=True)
     write_laws(corpus, sample, work / "laws")
-    kb = KnowledgeBase(Config.load(work / "kb", model_dir=CACHE / "models"))
+    kb = KnowledgeBase(Config.load(work / "kb", model_dir=CACHE / "models", precision=precision))
     kb.warm()  # model loading is cold start, not throughput
     report = kb.ingest([work / "laws"], progress=False)
     kb.close()
@@ -128,8 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     kb.warm()
     result["latency_untrained"] = latency(kb, [q["query"] for q in queries])
     kb.close()
-    if not args.no_ingestion:
-        result["ingestion"] = ingestion(corpus, CACHE / "ingest-sample", args.ingest_articles)
+    if not args.no_ingestion:  # both precisions in one run, on the same machine
+        result["ingestion"] = {precision: ingestion(corpus, CACHE / "ingest-sample", args.ingest_articles, precision)
+                               for precision in ("fp32", "int8")}
 
     result = {**started, "queries": str(args.queries), **result}
     print(json.dumps(result, ensure_ascii=False, indent=2))

@@ -282,7 +282,8 @@ def _stats_text(stats: dict) -> str:
     types = "，".join(f"{DOC_TYPES.get(k, k)} {v}" for k, v in stats["by_type"].items())
     return "\n".join([
         f"文档 {stats['documents']} 个（{types or '无'}），片段 {stats['chunks']} 个",
-        f"向量模型 {stats['embedding_model']}（{stats['embedding_dim']} 维）"
+        f"向量模型 {stats['embedding_model']}（{stats['embedding_dim']} 维"
+        + (f"，{stats['embedding_precision']}" if stats["embedding_precision"] else "") + "）"
         + (f"，查询用 {stats['query_model']}" if stats["query_model"] != stats["embedding_model"] else ""),
         f"排序 {'学习排序 ' + stats['ranker'] if stats['ranker'] else '倒数排名融合'}",
         f"数据库 {stats['database']}（{stats['database_bytes'] / 1e6:.1f} MB）",

@@ -40,6 +40,9 @@ class Config:
     model: str = DEFAULT_MODEL
     model_dir: Path | None = None
     device: str | None = None
+    # how the model computes: "int8" (CPU), "fp16" (GPU), "fp32"; "" = as the knowledge base was built,
+    # and for a new one kb.embed's default for the device
+    precision: str = ""
     glossary: Path | None = None
     ranker: str | None = None  # a LightGBM text model, "none", or None for the bundled default
     home_region: str = ""  # 浙江省, 杭州市 ...; "" = none
@@ -84,6 +87,7 @@ class Config:
             "model": "STUDYKB_MODEL", "model_dir": "STUDYKB_MODEL_DIR",
             "device": "STUDYKB_DEVICE", "glossary": "STUDYKB_GLOSSARY", "ranker": "STUDYKB_RANKER",
             "home_region": "STUDYKB_HOME_REGION", "server": "STUDYKB_SERVER",
+            "precision": "STUDYKB_PRECISION",
         }
         for key, var in env.items():
             if os.environ.get(var):

@@ -8,7 +8,7 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +18,7 @@ from ingest import Chunk, Document, load_document, scan
 from kb.answer import Answer, compose
 from kb.baskets import Basket, BasketItem, add, basket_name
 from kb.config import Config
-from kb.embed import Embedder, passage_model
+from kb.embed import FLOAT, Embedder, passage_model, same_vectors
 from kb.errors import BasketError, ConfigError, DocumentNotFound, ModelMismatchError, StoreError
 from kb.place import Place, jurisdiction_of, place_by_name
 from kb.query import normalise_title, parse_query
@@ -98,6 +98,7 @@ class KnowledgeBase:
                 f"当前配置的模型是“{self.passage_model}”。请把配置改回“{stored}”，"
                 f"或运行 `kb reembed` 用新模型重建全部向量（原文和元数据保留）。"
             )
+        self._follow_precision()
         self.words = Words(terms + [normalise_title(t) for _, t, _ in self.store.titles()])
         # The keyword index was cut with the glossary's terms in jieba's dictionary: another glossary
         # cuts queries differently, so the index is cut again to match.
@@ -111,6 +112,22 @@ class KnowledgeBase:
         self.searcher = Searcher(self.store, lambda: self.vectors, lambda text: self.embedder.encode_query(text),
                                  glossary, self.words, self._pool, c.keyword_depth, c.dense_depth, c.rrf_k,
                                  c.keyword_weight, c.dense_weight, ranker, home, load_relevance(self.config))
+
+    def _follow_precision(self) -> None:
+        """A knowledge base's vectors were computed at one precision; queries and new passages use
+        the same. Unset precision follows it; a configured one that does not match is refused
+        (int8 and floating-point vectors differ in the third digit)."""
+        if not self.store.chunk_count():
+            return
+        stored = self.store.get_meta("embedding_precision") or "fp32"  # built before precisions were recorded
+        wanted = self.config.precision
+        if not wanted:
+            self.config = replace(self.config, precision="int8" if stored == "int8" else FLOAT)
+        elif self.check_model and not same_vectors(stored, wanted):
+            raise ModelMismatchError(
+                self.config.db_path,
+                f"知识库的向量以 {stored} 精度计算，当前配置为 {wanted}。请去掉 precision 设置（自动沿用 {stored}），"
+                f"或运行 `kb reembed` 以 {wanted} 重建全部向量。")
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
@@ -296,6 +313,7 @@ class KnowledgeBase:
                     self.store.set_meta("glossary_vocabulary", self._vocabulary)
                     self.store.set_meta("embedding_model", self.passage_model)
                     self.store.set_meta("embedding_dim", str(dim))
+                    self.store.set_meta("embedding_precision", self.embedder.precision)
                 self.store.set_meta("vector_generation", str(generation))
                 vectors.save(self.vectors_dir, generation)
         except BaseException:
@@ -461,6 +479,7 @@ class KnowledgeBase:
             "query_model": self.config.model,
             "ranker": self.searcher.ranker.source if self.searcher.ranker else "",
             "embedding_dim": int(self.store.get_meta("embedding_dim") or 0),
+            "embedding_precision": self.store.get_meta("embedding_precision") or ("fp32" if docs else ""),
             "database": str(self.config.db_path),
             "database_bytes": self.config.db_path.stat().st_size if self.config.db_path.exists() else 0,
             "vector_file": str(faiss_file),
@@ -483,6 +502,7 @@ class KnowledgeBase:
             self.store.set_embeddings(ids, vectors)
             self.store.set_meta("embedding_model", self.passage_model)
             self.store.set_meta("embedding_dim", str(self.embedder.dim))
+            self.store.set_meta("embedding_precision", self.embedder.precision)
             self.store.set_meta("vector_generation", str(generation))
             index.save(self.vectors_dir, generation)
         VectorIndex.prune(self.vectors_dir, generation)

@@ -1,0 +1,55 @@
+"""int8 embedding on CPU (issue 12): the model quantised inside the sentence-transformers path,
+recorded by the knowledge base, followed when unset and refused when it does not match."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import REGULATIONS, copy_files
+
+from kb.config import Config
+from kb.embed import Embedder, pick_precision
+from kb.errors import ConfigError, ModelMismatchError
+from kb.library import KnowledgeBase
+
+TEXTS = ["社会救助制度坚持托底线、救急难、可持续。", "The quick brown fox jumps over the lazy dog.",
+         "申请最低生活保障，按照下列程序办理。"]
+
+
+def test_int8_vectors_stay_close_to_fp32(tmp_path, minilm_dir):
+    fp32 = Embedder(Config.load(tmp_path, model=str(minilm_dir), precision="fp32"))
+    int8 = Embedder(Config.load(tmp_path, model=str(minilm_dir), precision="int8"))
+    assert (fp32.precision, int8.precision) == ("fp32", "int8")
+    a, b = fp32.encode_passages(TEXTS), int8.encode_passages(TEXTS)
+    cosines = (a * b).sum(axis=1)
+    assert cosines.min() > 0.95 and not np.allclose(a, b, atol=1e-4)  # close, and really quantised
+    assert fp32.identity()["probe"] != int8.identity()["probe"]  # caches never mix them
+
+
+@pytest.mark.parametrize("requested, device, message", [
+    ("int8", "cuda", "只用于 CPU"), ("fp16", "cpu", "只用于 GPU"), ("int4", "cpu", "无法识别的精度")])
+def test_a_precision_the_device_cannot_run_is_refused(requested, device, message):
+    with pytest.raises(ConfigError, match=message):
+        pick_precision(requested, device)
+
+
+def test_the_knowledge_base_records_its_precision_and_keeps_to_it(tmp_path, minilm_dir):
+    folder = copy_files(tmp_path / "docs", REGULATIONS / "社会救助暂行办法(2019-03-02).md")
+    data = tmp_path / "data"
+    kb = KnowledgeBase(Config.load(data, model=str(minilm_dir), precision="int8"))
+    kb.ingest([folder], progress=False)
+    assert kb.stats()["embedding_precision"] == "int8"
+    kb.close()
+
+    kb = KnowledgeBase(Config.load(data, model=str(minilm_dir)))  # unset: follows the knowledge base
+    assert kb.embedder.precision == "int8" and kb.search("最低生活保障 申请", k=1)
+    kb.close()
+    with pytest.raises(ModelMismatchError, match="int8 精度计算"):
+        KnowledgeBase(Config.load(data, model=str(minilm_dir), precision="fp32"))
+
+    kb = KnowledgeBase(Config.load(data, model=str(minilm_dir), precision="fp32"), check_model=False)
+    assert kb.reembed(progress=False) > 0  # kb reembed: the way to change it
+    kb.close()
+    kb = KnowledgeBase(Config.load(data, model=str(minilm_dir)))
+    assert kb.stats()["embedding_precision"] == "fp32" and kb.embedder.precision == "fp32"
+    kb.close()
