@@ -151,6 +151,8 @@ def cmd_ingest(config: Config, args) -> int:
 
 
 def cmd_search(config: Config, args) -> int:
+    from kb.query import is_bare_citation
+
     if config.server:
         result = _remote(config.server, "/api/search", {
             "q": args.query, "k": args.k, "mode": args.mode, **_remote_filters(args)})
@@ -159,7 +161,8 @@ def cmd_search(config: Config, args) -> int:
         if kb.is_empty():
             print(EMPTY, file=sys.stderr)
             return 1
-        kb.warm()  # load the model and index first, so the time shown is the query's own
+        if not is_bare_citation(args.query):  # a lookup needs no model
+            kb.warm()  # load the model and index first, so the time shown is the query's own
         result = kb.search_json(args.query, k=args.k, filters=_filters(kb, args), mode=args.mode)
     if args.json:
         return _show(result, True, str)

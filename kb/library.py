@@ -182,8 +182,8 @@ class KnowledgeBase:
         return self.searcher.glossary
 
     def warm(self) -> None:
-        """Load the model, the vector index and the ranker now rather than at the first query (each
-        costs up to a second on first use; jieba's dictionary is loaded by the constructor)."""
+        """Load the model, the vector index, jieba's dictionary and the ranker now rather than at the
+        first query (each costs up to a second on first use)."""
         self.vectors  # noqa: B018
         self.embedder.encode_query(self.words("预热")[0])
         if self.searcher.ranker is not None:

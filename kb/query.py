@@ -65,6 +65,14 @@ def parse_citation(text: str) -> ArticleRef | None:
     return ArticleRef(normalise_title(m.group(1)), article)
 
 
+def is_bare_citation(text: str) -> bool:
+    """Whether a query is a citation and nothing else (社会救助暂行办法第十一条, 《慈善法》第10条): a
+    lookup, answered by the article alone, with no model needed."""
+    m = _CITATION.search(text)
+    return bool(m) and parse_citation(text) is not None and not text[:m.start()].strip(" 　《") \
+        and not text[m.end():].strip(" 　。，,.;；?？")
+
+
 def chinese_number(n: int) -> str:
     """11 → 十一, 105 → 一百零五 (article numbers as written in Chinese statutes); past 9999 in
     万: 10000 → 一万, 10010 → 一万零一十, 110000 → 十一万. ValueError below 0 or from 10⁸ (亿)."""

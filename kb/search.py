@@ -16,7 +16,7 @@ import numpy as np
 
 from kb.fusion import ChunkKey, Group, Ranking, group_by_article, reciprocal_rank_fusion
 from kb.place import Place, places_in, relation
-from kb.query import ParsedQuery, match_titles, normalise_title, parse_citation, parse_query
+from kb.query import ParsedQuery, is_bare_citation, match_titles, normalise_title, parse_citation, parse_query
 from kb.rank import Candidate, Evidence, QuestionCues, Ranker, feature_matrix, for_group
 from kb.relevance import RelevanceModel
 from kb.store import Store, citation_from_row
@@ -58,6 +58,8 @@ class Searcher:
         filters = filters or Filters()
         parsed = parse_query(query, self.glossary)
         hits = self.resolve_citations(parsed.text, filters)
+        if hits and is_bare_citation(parsed.text):  # a lookup: the article is the answer, no model needed
+            return hits[:k]
         parsed, groups, rows, rankings, query_vector = self._candidates(parsed, filters, mode, k)
         if self.ranker is not None and mode == "hybrid" and groups:
             for group, score in zip(groups, self.ranker.score(self._features(groups, rows, rankings, parsed))):

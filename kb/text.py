@@ -38,9 +38,14 @@ class Words:
 
     def __init__(self, extra: list[str] | None = None):
         self._jieba = jieba.Tokenizer()
-        self.add(extra or [])
+        self._pending: list[str] = []  # taught at the first cut: loading jieba's dictionary takes a second,
+        self.add(extra or [])  # which `kb docs`, `kb stats` and `kb rm` need not pay
 
     def __call__(self, text: str) -> list[str]:
+        if self._pending:
+            for word in self._pending:
+                self._jieba.add_word(word, freq=20000)
+            self._pending = []
         out = []
         for word in self._jieba.lcut_for_search(text):
             word = word.strip().lower()
@@ -50,9 +55,7 @@ class Words:
 
     def add(self, words: list[str]) -> None:
         """Teach whole terms (law titles, glossary terms) so they are not split apart."""
-        for word in words:
-            if len(word) >= 2:
-                self._jieba.add_word(word, freq=20000)
+        self._pending.extend(word for word in words if len(word) >= 2)
 
 
 def _items(text: str) -> list[str]:

@@ -358,3 +358,15 @@ def test_a_long_question_is_not_echoed_whole(tmp_path, minilm_config):
     quoted = first.split("”")[0].removeprefix("关于“")
     assert answer.sources and first.startswith("关于“最低生活保障怎么申请") and quoted.endswith("……")
     assert len(quoted) == 40 + 2
+
+
+def test_a_citation_lookup_and_the_listings_need_no_model(tmp_path, minilm_config):
+    folder = copy_files(tmp_path / "docs", SMALL[0])
+    KnowledgeBase(minilm_config).ingest([folder], progress=False)
+    kb = KnowledgeBase(minilm_config)  # as `kb docs`, `kb stats` or a lookup opens it
+    assert kb.documents() and kb.stats()["chunks"]
+    hits = kb.search("《社会救助暂行办法》第11条", k=10)
+    assert [(h.article, h.matched_by) for h in hits] == [("第十一条", ["citation"])]  # the article, alone
+    assert kb._embedder is None  # no model was loaded
+    assert len(kb.search("社会救助暂行办法第十一条怎么理解", k=3)) == 3  # a question about it searches as usual
+    kb.close()

@@ -430,6 +430,10 @@ def test_cli_docs_shows_each_documents_jurisdiction(cli):
 def test_cli_search_json_hits_carry_the_jurisdiction(cli):
     code, out, err = cli("search", "社会救助条例第四十条", "-k", "10", "--json")
     assert code == 0, err
+    hits = json.loads(out)["hits"]  # a bare citation: each province's article, and nothing else
+    assert {(h["citation"]["title"], h["citation"]["jurisdiction"]) for h in hits} == {(ZJ, ZJ_LABEL), (SH, SH_LABEL)}
+    code, out, err = cli("search", "社会救助条例第四十条怎么规定", "-k", "10", "--json")
+    assert code == 0, err
     hits = json.loads(out)["hits"]
     assert {(h["citation"]["title"], h["citation"]["jurisdiction"]) for h in hits[:2]} == {
         (ZJ, ZJ_LABEL), (SH, SH_LABEL)}
