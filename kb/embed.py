@@ -179,6 +179,17 @@ class Embedder:
         """How the model computes: fp32, int8 or fp16 (PRECISIONS)."""
         return self._precision
 
+    @property
+    def dtype(self) -> str:
+        """The type its first weights are held in (float32, float16 ...): a model cast in memory shows here."""
+        first = next(iter(self.model.parameters()), None)
+        return str(first.dtype).removeprefix("torch.") if first is not None else ""
+
+    def _identity_precision(self) -> str:
+        """int8, else the weights' type (float32 ...), as identities were written before int8: the
+        embedding caches keyed on them stay valid."""
+        return "int8" if self._precision == "int8" else self.dtype
+
     def identity(self, side: str = "query") -> dict:
         """What this embedder's vectors depend on, beyond the text: the model folder's content
         (weights, tokenizer, pooling, prompts, and the conversion that wrote them), the dimension,
@@ -193,7 +204,7 @@ class Embedder:
             probe = np.vstack([self.encode_passages(list(PROBE)), self.encode_query(PROBE[0], adapted=False)[None, :]])
             return {"files": folder_digest(folder, skip=(ROUTER_DIR + "/", ADAPTER_FILE),
                                            replace={"modules.json": base_modules}),
-                    "dim": self.dim, "precision": self.precision,
+                    "dim": self.dim, "precision": self._identity_precision(),
                     "probe": hashlib.sha256(np.round(probe, 4).tobytes()).hexdigest()}
         if not folder.is_dir():  # a hub name: the snapshot already on disk (nothing is downloaded)
             try:
@@ -203,7 +214,7 @@ class Embedder:
             except Exception as exc:
                 raise ModelError(self.name, f"找不到模型文件夹，无法确定模型内容（{exc}）") from exc
         probe = np.vstack([self.encode_passages(list(PROBE)), self.encode_query(PROBE[0])[None, :]])
-        return {"files": folder_digest(folder), "dim": self.dim, "precision": self.precision,
+        return {"files": folder_digest(folder), "dim": self.dim, "precision": self._identity_precision(),
                 "probe": hashlib.sha256(np.round(probe, 4).tobytes()).hexdigest()}
 
     def encode_passages(self, texts: list[str], progress=None) -> np.ndarray:

@@ -166,8 +166,11 @@ def test_another_precision_is_another_cache_entry(tmp_path, minilm_dir):
     embedder = Embedder(Config.load(tmp_path / "data", model=str(minilm_dir)))
     cache = tmp_path / "cache.sqlite3"
     CachedEmbedder(embedder, cache).encode_passages(["text"])
-    embedder.model.to(torch.bfloat16)
-    assert embedder.precision == "bfloat16"
+    int8 = CachedEmbedder(Embedder(Config.load(tmp_path / "data", model=str(minilm_dir), precision="int8")), cache)
+    int8.encode_passages(["text"])
+    assert int8.precision == "int8" and (int8.hits, int8.misses) == (0, 1)
+    embedder.model.to(torch.bfloat16)  # cast in memory: the configured label stays, the weights' type does not
+    assert embedder.precision == "fp32" and embedder.identity()["precision"] == "bfloat16"
     lower = CachedEmbedder(embedder, cache)
     lower.encode_passages(["text"])
     assert (lower.hits, lower.misses) == (0, 1)
@@ -186,7 +189,7 @@ def test_a_model_changed_in_memory_is_another_cache_entry(tmp_path, minilm_dir):
     cache = tmp_path / "cache.sqlite3"
     CachedEmbedder(embedder, cache).encode_passages(["text"])
     embedder.model = torch.ao.quantization.quantize_dynamic(embedder.model, {torch.nn.Linear}, dtype=torch.qint8)
-    assert embedder.precision == "float32"  # the parameters alone do not show it
+    assert embedder.identity()["precision"] == "float32"  # the parameters alone do not show it
     quantised = CachedEmbedder(embedder, cache)
     quantised.encode_passages(["text"])
     assert (quantised.hits, quantised.misses) == (0, 1)
