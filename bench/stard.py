@@ -105,13 +105,16 @@ def open_kb(data: Path, cached: bool = True, **overrides) -> KnowledgeBase:
 
 
 def build(corpus: Corpus, laws: list[str], work: Path, rebuild: bool = False,
-          shipped: bool = False, precision: str = "") -> tuple[KnowledgeBase, dict[str, str], IngestReport]:
+          shipped: bool = False, precision: str = "",
+          keyword_words: int | None = None) -> tuple[KnowledgeBase, dict[str, str], IngestReport]:
     """The knowledge base of these laws (built, or brought up to date), the law of each file, and
     what the ingestion did (a record of the build's time). Opened without the shipped query adapter
     and ranker unless `shipped`: they were trained on train.jsonl, and must not score it."""
     overrides = {} if shipped else {"model": BASE_MODEL, "ranker": "none"}
     if precision:
         overrides["precision"] = precision
+    if keyword_words is not None:
+        overrides["keyword_words"] = keyword_words
     if rebuild and (work / "kb").exists():
         shutil.rmtree(work / "kb")
     law_of_path = write_laws(corpus, laws, work / "laws")
@@ -180,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
                              "(they were trained on train.jsonl, which is scored untrained or by --cv)")
     parser.add_argument("--terms", action="store_true", help="with --cv: the mined term map alone")
     parser.add_argument("--precision", choices=["fp32", "int8"], help="the model's precision (its own knowledge base)")
+    parser.add_argument("--keyword-words", type=int, help="the keyword query's most words (0: all; default: config's)")
     parser.add_argument("--cv", type=int, metavar="FOLDS",
                         help="score the untrained and trained methods by k-fold cross-validation (kb.train)")
     args = parser.parse_args(argv)
@@ -192,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     laws = corpus.subset(queries, args.min_articles) if args.subset else sorted(corpus.by_law)
     work = args.work or CACHE / ((f"subset-{args.min_articles}" if args.subset else "full")
                                  + ("-int8" if args.precision == "int8" else ""))
-    kb, law_of_path, report = build(corpus, laws, work, args.rebuild, args.shipped, args.precision or "")
+    kb, law_of_path, report = build(corpus, laws, work, args.rebuild, args.shipped, args.precision or "",
+                                    args.keyword_words)
     n_articles = sum(len(corpus.by_law[law]) for law in laws)
     if args.cv:
         from kb.train import METHODS, TERM_METHODS, Trainer, read_articles, read_pairs

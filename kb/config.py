@@ -50,6 +50,7 @@ class Config:
     commit_seconds: float = 30.0  # ingestion commits at least this often (a killed run keeps it)
     # retrieval
     keyword_depth: int = 100  # candidates taken from each retriever before fusion
+    keyword_words: int = 10  # a long question's keyword query keeps its rarest words (the common ones cost most)
     dense_depth: int = 100
     rrf_k: int = 60
     keyword_weight: float = 1.0

@@ -111,7 +111,8 @@ class KnowledgeBase:
         c = self.config
         self.searcher = Searcher(self.store, lambda: self.vectors, lambda text: self.embedder.encode_query(text),
                                  glossary, self.words, self._pool, c.keyword_depth, c.dense_depth, c.rrf_k,
-                                 c.keyword_weight, c.dense_weight, ranker, home, load_relevance(self.config))
+                                 c.keyword_weight, c.dense_weight, ranker, home, load_relevance(self.config),
+                                 c.keyword_words)
 
     def _follow_precision(self) -> None:
         """A knowledge base's vectors were computed at one precision; queries and new passages use

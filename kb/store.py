@@ -57,6 +57,7 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, seq);
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks(doc_id, article);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunk_terms USING fts5(terms, tokenize = 'unicode61 remove_diacritics 0');
+CREATE VIRTUAL TABLE IF NOT EXISTS chunk_vocab USING fts5vocab(chunk_terms, 'row');
 CREATE TABLE IF NOT EXISTS baskets (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     name TEXT NOT NULL UNIQUE,
@@ -294,6 +295,14 @@ class Store:
             f" WHERE chunk_terms MATCH ? AND {where}{phrase_sql} ORDER BY rank LIMIT ?",
             [match, *params, *(phrases or []), limit])
         return [(r[0], -r[1]) for r in rows]
+
+    def document_frequencies(self, words: list[str]) -> dict[str, int]:
+        """How many chunks hold each word (FTS5's own vocabulary; 0 for a word none holds)."""
+        found = {w: 0 for w in words}
+        for word in found:
+            row = self.conn.execute("SELECT doc FROM chunk_vocab WHERE term = ?", (word,)).fetchone()
+            found[word] = row[0] if row else 0
+        return found
 
     def embeddings_of(self, ids: list[int]) -> dict[int, np.ndarray]:
         """The stored embeddings of some chunks, by id."""

@@ -370,3 +370,21 @@ def test_a_citation_lookup_and_the_listings_need_no_model(tmp_path, minilm_confi
     assert kb._embedder is None  # no model was loaded
     assert len(kb.search("社会救助暂行办法第十一条怎么理解", k=3)) == 3  # a question about it searches as usual
     kb.close()
+
+
+def test_a_long_keyword_query_keeps_its_rarest_words(tmp_path, minilm_config):
+    folder = copy_files(tmp_path / "docs", *SMALL)
+    kb = KnowledgeBase(minilm_config)
+    kb.ingest([folder], progress=False)
+    frequency = kb.store.document_frequencies(["最低生活保障", "火化", "不存在的词"])
+    assert frequency["最低生活保障"] > frequency["火化"] > 0 and frequency["不存在的词"] == 0
+    words = kb.words("申请最低生活保障的家庭应当如实申报家庭收入状况财产状况并且遗体火化以后骨灰怎么处理")
+    kb.searcher.keyword_words = 4
+    kept = kb.searcher._selective(words)
+    distinct = list(dict.fromkeys(words))
+    counts = kb.store.document_frequencies(distinct)
+    assert len(kept) == 4 and kept == [w for w in distinct if w in kept]  # the question's order
+    assert max(counts[w] for w in kept) <= min(counts[w] for w in distinct if w not in kept)
+    kb.searcher.keyword_words = 0
+    assert kb.searcher._selective(words) == distinct
+    kb.close()
