@@ -8,6 +8,7 @@
 - query latency p50/p95 for keyword, dense and hybrid over the questions, knowledge base
   loaded and warm, queries embedded for real;
 - cold start: a new `kb search` process, from start to its first printed result;
+- the same queries through a running `kb serve`, and a `kb search` process that goes through it;
 - index size on disk and peak memory.
 The knowledge base is the one bench.stard builds (run that first; it fills the cache)."""
 
@@ -90,6 +91,49 @@ def cold_start(data: Path, query: str, runs: int = 3) -> dict:
     return {"first_s": times[0], "median_s": statistics.median(times), "runs": runs, "peak_rss_mb": peak_kb / 1024}
 
 
+def through_server(data: Path, queries: list[str], runs: int = 3) -> dict:
+    """The same hybrid queries through a running `kb serve` (HTTP, JSON), and the wall time of a new
+    `kb search` process that goes through it (process start included)."""
+    import socket
+    import urllib.parse
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    kb_cli = Path(sys.executable).with_name("kb")
+    env = {**os.environ, "STUDYKB_MODEL_DIR": str(CACHE / "models")}
+    server = subprocess.Popen([str(kb_cli), "--data", str(data), "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(url + "/api/health", timeout=2).read()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("kb serve did not start") from None
+                time.sleep(0.5)
+        times = []
+        for q in queries:
+            t0 = time.perf_counter()
+            urllib.request.urlopen(url + "/api/search?" + urllib.parse.urlencode({"q": q, "k": 10}), timeout=60).read()
+            times.append((time.perf_counter() - t0) * 1000)
+        walls = []
+        for q in queries[:runs]:
+            t0 = time.perf_counter()
+            subprocess.run([str(kb_cli), "--server", url, "search", q, "-k", "10"], capture_output=True, check=True,
+                           env=env)
+            walls.append(time.perf_counter() - t0)
+    finally:
+        server.terminate()
+        server.wait(10)
+    return {"hybrid_p50_ms": statistics.median(times), "hybrid_p95_ms": percentile(times, 0.95),
+            "queries": len(times), "cli_wall_s_median": statistics.median(walls), "cli_runs": len(walls)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("queries", type=Path)
@@ -129,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     kb.warm()
     result["latency_untrained"] = latency(kb, [q["query"] for q in queries])
     kb.close()
+    result["through_server"] = through_server(data, [q["query"] for q in queries])
     if not args.no_ingestion:  # both precisions in one run, on the same machine
         result["ingestion"] = {precision: ingestion(corpus, CACHE / "ingest-sample", args.ingest_articles, precision)
                                for precision in ("fp32", "int8")}
