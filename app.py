@@ -156,9 +156,9 @@ def _add_to_basket(kb: KnowledgeBase, hit: Hit) -> None:
     st.session_state.basket_id = basket_id
     name = basket.name if basket else DEFAULT_BASKET
     if kb.add_to_basket(basket_id, hit):
-        st.toast(f"已加入“{name}”")
+        st.toast(escape(f"已加入“{name}”"))
     else:
-        st.toast(f"“{name}”中已有这段内容")
+        st.toast(escape(f"“{name}”中已有这段内容"))
 
 
 def hit_card(kb: KnowledgeBase, hit: Hit, n: int, terms: list[str], key: str) -> None:
@@ -355,7 +355,8 @@ def ingest_uploads(kb: KnowledgeBase, config: Config, files) -> None:
             ready.append(path)
     if ready:
         messages += run_ingest(kb, config, ready)
-    st.session_state.pending_versions = pending
+    # added to any still awaiting a choice: a second batch never drops the first
+    st.session_state.pending_versions = st.session_state.get("pending_versions", []) + pending
     st.session_state.ingest_messages = messages
 
 
@@ -389,26 +390,37 @@ def version_choices(kb: KnowledgeBase, config: Config) -> None:
     if not pending:
         return
     st.warning("以下文件与已收录的文档标题和日期相同，或正文大部分相同。请选择处理方式：")
-    for n, (path, similar) in enumerate(pending):
+    for path, similar in pending:
         same = "、".join(f"《{d['title']}》（{d['date'] or '无日期'}；{Path(d['path']).name}，"
                         f"{local_time(d['added_at'])} 入库）"
                         for d in similar)
+        # keyed by the saved file: a choice made for one file never carries over to another
         st.radio(escape(f"{Path(path).name} —— 与 {same} 相同或相近"), list(VERSION_CHOICES), index=None,
-                 format_func=VERSION_CHOICES.get, key=f"version-{n}")
-    chosen = [st.session_state.get(f"version-{n}") for n in range(len(pending))]
+                 format_func=VERSION_CHOICES.get, key=f"version-{path}")
+    chosen = [st.session_state.get(f"version-{path}") for path, _ in pending]
     if st.button("按所选处理", type="primary", disabled=None in chosen):
         messages: list[tuple[str, str]] = []
-        for (path, similar), choice in zip(pending, chosen):
-            if choice == "skip":
-                discard_uploads(kb, config, [path])
-                messages.append(("info", f"已跳过：{Path(path).name}"))
-                continue
-            done = run_ingest(kb, config, [Path(path)])
-            messages += done
-            if choice == "replace" and any(kind == "success" for kind, _ in done):
-                for d in similar:
-                    messages.append(("success", f"已替换《{kb.remove(d['id'])}》（{Path(d['path']).name}）"))
-        st.session_state.pending_versions = []
+        removed: set[int] = set()
+        try:
+            for (path, similar), choice in zip(pending, chosen):
+                st.session_state.pop(f"version-{path}", None)
+                if choice == "skip":
+                    discard_uploads(kb, config, [path])
+                    messages.append(("info", f"已跳过：{Path(path).name}"))
+                    continue
+                done = run_ingest(kb, config, [Path(path)])
+                messages += done
+                if choice == "replace" and any(kind == "success" for kind, _ in done):
+                    for d in similar:
+                        if d["id"] in removed:  # the .md and the .docx of one law both replaced it
+                            continue
+                        removed.add(d["id"])
+                        try:
+                            messages.append(("success", f"已替换《{kb.remove(d['id'])}》（{Path(d['path']).name}）"))
+                        except StudyKBError:
+                            pass  # already gone (another session removed it)
+        finally:
+            st.session_state.pending_versions = []
         st.session_state.ingest_messages = messages
         st.session_state.upload_round += 1
         st.rerun()
@@ -492,7 +504,7 @@ def basket_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
                 st.rerun()
             except StudyKBError as exc:
                 st.error(escape(exc.reason))
-        confirm = st.checkbox(f"确认删除“{basket.name}”及其 {len(items)} 条内容", key=f"drop-{basket.id}")
+        confirm = st.checkbox(escape(f"确认删除“{basket.name}”及其 {len(items)} 条内容"), key=f"drop-{basket.id}")
         if st.button("删除素材篮", disabled=not confirm):
             kb.delete_basket(basket.id)
             state.pop("basket_id", None)
@@ -507,13 +519,13 @@ def basket_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
             st.markdown(escape(item.text))
             st.caption(escape("出处：" + item.citation))
             st.text_area("备注", value=item.note, key=f"note-{key}", on_change=set_note,
-                         args=(kb, basket.id, i, f"note-{key}"), height=68)
+                         args=(kb, basket.id, item.key(), f"note-{key}"), height=68)
             up, down, remove, _ = st.columns([1, 1, 1, 5])
-            up.button("上移", key=f"up-{key}", on_click=edit_basket, args=(kb, basket.id, move, i, -1),
+            up.button("上移", key=f"up-{key}", on_click=edit_basket, args=(kb, basket.id, item.key(), move, -1),
                       disabled=i == 0, icon=":material/arrow_upward:")
-            down.button("下移", key=f"down-{key}", on_click=edit_basket, args=(kb, basket.id, move, i, 1),
+            down.button("下移", key=f"down-{key}", on_click=edit_basket, args=(kb, basket.id, item.key(), move, 1),
                         disabled=i == len(items) - 1, icon=":material/arrow_downward:")
-            remove.button("移除", key=f"rm-{key}", on_click=edit_basket, args=(kb, basket.id, remove_item, i),
+            remove.button("移除", key=f"rm-{key}", on_click=edit_basket, args=(kb, basket.id, item.key(), remove_item),
                           icon=":material/delete:")
     title = basket.name
     chinese = st.checkbox("标题用“一、二、三”编号", key="chinese_numbers")
@@ -525,24 +537,31 @@ def basket_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
                           mime="text/markdown", icon=":material/download:", on_click="ignore")
 
 
-def edit_basket(kb: KnowledgeBase, basket_id: int, change, *args) -> None:
-    """Callback: applies a list change (move, remove) to the stored basket, under the lock."""
+def edit_basket(kb: KnowledgeBase, basket_id: int, item_key: tuple, change, *args) -> None:
+    """Callback: applies a change (move, remove) to one passage of the stored basket, found by what it
+    is, not where it was drawn (another user may have changed the basket since), under the lock."""
     with LOCK[0]:
-        items = kb.basket(basket_id)
-        change(items, *args)
+        try:
+            items = kb.basket(basket_id)
+        except StudyKBError as exc:  # deleted meanwhile
+            st.toast(exc.reason)
+            return
+        index = next((n for n, i in enumerate(items) if i.key() == item_key), None)
+        if index is None:
+            st.toast("这段内容已不在素材篮中（可能已被他人移除）")
+            return
+        change(items, index, *args)
         kb.save_basket(basket_id, items)
 
 
 def remove_item(items: list[BasketItem], index: int) -> None:
-    if 0 <= index < len(items):
-        items.pop(index)
+    items.pop(index)
 
 
-def set_note(kb: KnowledgeBase, basket_id: int, index: int, key: str) -> None:
-    def change(items: list[BasketItem]) -> None:
-        if 0 <= index < len(items):
-            items[index].note = st.session_state[key]
-    edit_basket(kb, basket_id, change)
+def set_note(kb: KnowledgeBase, basket_id: int, item_key: tuple, key: str) -> None:
+    def change(items: list[BasketItem], index: int) -> None:
+        items[index].note = st.session_state[key]
+    edit_basket(kb, basket_id, item_key, change)
 
 
 main()

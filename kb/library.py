@@ -44,6 +44,11 @@ def text_overlap(new: str, stored: str) -> float:
     return sum(p in have for p in pieces) / len(pieces) if a else 0.0
 
 
+def same_text(a: str, b: str) -> bool:
+    """Most of each text is in the other: a chapter excerpt or a notice quoting a law is not the law."""
+    return min(text_overlap(a, b), text_overlap(b, a)) >= SAME_TEXT
+
+
 @dataclass
 class IngestReport:
     added: list[str] = field(default_factory=list)
@@ -279,8 +284,7 @@ class KnowledgeBase:
             if d["path"] == doc.path or d["content_hash"] == doc.content_hash:
                 continue
             same_name = normalise_title(d["title"]) == title and d["date"] == doc.date
-            if same_name or (d["id"] in candidates
-                             and text_overlap(doc.text, self.document(d["id"]).text) >= SAME_TEXT):
+            if same_name or (d["id"] in candidates and same_text(doc.text, self.document(d["id"]).text)):
                 found.append(d)
         return found
 

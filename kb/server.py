@@ -14,6 +14,7 @@ import threading
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, File, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
@@ -29,6 +30,7 @@ from kb.place import Place, place_by_code, place_by_name
 from kb.types import SEARCH_MODES, Filters
 from kb.uploads import save_upload
 
+LOCAL_NAMES = {"127.0.0.1", "localhost", "::1"}
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 ICON = Path(__file__).resolve().parent.parent / "webapp" / "icon.png"
 
@@ -41,7 +43,8 @@ def error(status: int, message: str, subject: str = "") -> JSONResponse:
     return JSONResponse({"error": message, "subject": subject}, status_code=status)
 
 
-def create_app(config: Config, kb: KnowledgeBase | None = None) -> FastAPI:
+def create_app(config: Config, kb: KnowledgeBase | None = None, local_only: bool = True) -> FastAPI:
+    """`local_only`: served on a loopback address, so every request must name this machine."""
     kb = kb or KnowledgeBase(config)
     kb.warm()
     lock = threading.Lock()  # SQLite and the in-memory index are not shared mid-change
@@ -61,6 +64,19 @@ def create_app(config: Config, kb: KnowledgeBase | None = None) -> FastAPI:
     @app.get("/favicon.png", include_in_schema=False)
     def favicon() -> FileResponse:
         return FileResponse(ICON)
+
+    @app.middleware("http")
+    async def same_origin_only(request: Request, call_next):
+        """A web page the user happens to open must not drive the API: a browser's cross-site POST or
+        DELETE carries another Origin, and a DNS-rebinding page another Host than this machine's name."""
+        host = (request.headers.get("host") or "").rsplit(":", 1)[0].strip("[]")
+        if local_only and host not in LOCAL_NAMES:
+            return error(403, "只接受本机地址的请求（localhost 或 127.0.0.1）", host)
+        origin = request.headers.get("origin")
+        if request.method not in ("GET", "HEAD", "OPTIONS") and origin:
+            if urlsplit(origin).netloc != request.headers.get("host"):
+                return error(403, "不接受其他网页发来的修改请求", origin)
+        return await call_next(request)
 
     @app.exception_handler(StudyKBError)
     def studykb_error(request: Request, exc: StudyKBError) -> JSONResponse:
@@ -89,9 +105,7 @@ def create_app(config: Config, kb: KnowledgeBase | None = None) -> FastAPI:
                mode: Annotated[str, Query(description="hybrid | keyword | dense")] = "hybrid") -> dict:
         if mode not in SEARCH_MODES:
             raise BadRequest(mode, f"未知的检索方式（可选 {'、'.join(SEARCH_MODES)}）")
-        for day in (date_from, date_to):
-            if day and not ISO_DATE.fullmatch(day):
-                raise BadRequest(day, "日期格式应为 YYYY-MM-DD")
+        check_dates(date_from, date_to)
         with lock:
             return kb.search_json(q, k=k, filters=request_filters(kb, type, date_from, date_to, issuer, doc, place),
                                   mode=mode)
@@ -99,9 +113,15 @@ def create_app(config: Config, kb: KnowledgeBase | None = None) -> FastAPI:
     @app.get("/api/ask")
     def ask(q: Annotated[str, Query(min_length=1, max_length=2000)],
             type: Annotated[list[str] | None, Query()] = None,
+            date_from: Annotated[str | None, Query(alias="from")] = None,
+            date_to: Annotated[str | None, Query(alias="to")] = None,
+            issuer: Annotated[list[str] | None, Query()] = None,
+            doc: Annotated[list[str] | None, Query()] = None,
             place: Annotated[list[str] | None, Query()] = None) -> dict:
+        check_dates(date_from, date_to)
         with lock:
-            return kb.ask(q, filters=request_filters(kb, type, None, None, None, None, place)).to_dict()
+            filters = request_filters(kb, type, date_from, date_to, issuer, doc, place)
+            return kb.ask(q, filters=filters).to_dict()
 
     @app.get("/api/documents")
     def documents() -> list[dict]:
@@ -150,6 +170,12 @@ def create_app(config: Config, kb: KnowledgeBase | None = None) -> FastAPI:
     return app
 
 
+def check_dates(*days: str | None) -> None:
+    for day in days:
+        if day and not ISO_DATE.fullmatch(day):
+            raise BadRequest(day, "日期格式应为 YYYY-MM-DD")
+
+
 def request_filters(kb: KnowledgeBase, types, date_from, date_to, issuers, docs, places) -> Filters:
     """The query's filters, checked: each type, place and document must exist."""
     for t in types or []:
@@ -175,4 +201,4 @@ def request_filters(kb: KnowledgeBase, types, date_from, date_to, issuers, docs,
 def serve(config: Config, host: str, port: int) -> None:
     import uvicorn
 
-    uvicorn.run(create_app(config), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(config, local_only=host in LOCAL_NAMES), host=host, port=port, log_level="warning")

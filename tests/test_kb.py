@@ -388,3 +388,12 @@ def test_a_long_keyword_query_keeps_its_rarest_words(tmp_path, minilm_config):
     kb.searcher.keyword_words = 0
     assert kb.searcher._selective(words) == distinct
     kb.close()
+
+
+def test_an_excerpt_is_not_the_same_text_as_the_whole_law():
+    from kb.library import same_text
+
+    law = (REGULATIONS / "社会救助暂行办法(2019-03-02).md").read_text(encoding="utf-8")
+    assert same_text(law, law.replace("\n", "\n\n"))  # the same text, laid out otherwise
+    assert not same_text(law[:len(law) // 5], law)  # a chapter of it
+    assert not same_text("各区要加强夜间巡查。" * 50, law)

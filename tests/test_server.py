@@ -111,6 +111,11 @@ def test_bad_requests_are_json_in_chinese_and_change_nothing(api):
         assert code == status and words in body["error"], (path, body)
     code, body = get(url, "/api/documents/99999", method="DELETE")
     assert code == 404 and "没有这个文档" in body["error"]
+    doc_id = before[0]["id"]  # another web page may not delete, nor a page posing as another host read
+    code, body = get(url, f"/api/documents/{doc_id}", method="DELETE", headers={"Origin": "http://evil.example"})
+    assert code == 403 and "其他网页" in body["error"]
+    code, body = get(url, f"/api/documents/{doc_id}", headers={"Host": "evil.example"})
+    assert code == 403 and "本机地址" in body["error"]
     assert get(url, "/api/documents")[1] == before
 
 
