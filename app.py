@@ -369,7 +369,7 @@ def run_ingest(kb: KnowledgeBase, config: Config, paths: list[Path]) -> list[tup
 
     report = kb.ingest(paths, progress=False, on_progress=progress)
     bar.progress(1.0, text="完成")
-    discard_uploads(kb, config, [path for path, _ in report.failed + report.duplicates])
+    kb.discard_uploads([path for path, _ in report.failed + report.duplicates])
     names = {str(p.resolve()): p.name for p in paths}
     for path in report.added + report.replaced:
         messages.append(("success", f"已入库：{names.get(path, Path(path).name)}"))
@@ -405,7 +405,7 @@ def version_choices(kb: KnowledgeBase, config: Config) -> None:
             for (path, similar), choice in zip(pending, chosen):
                 st.session_state.pop(f"version-{path}", None)
                 if choice == "skip":
-                    discard_uploads(kb, config, [path])
+                    kb.discard_uploads([path])
                     messages.append(("info", f"已跳过：{Path(path).name}"))
                     continue
                 done = run_ingest(kb, config, [Path(path)])
@@ -424,15 +424,6 @@ def version_choices(kb: KnowledgeBase, config: Config) -> None:
         st.session_state.ingest_messages = messages
         st.session_state.upload_round += 1
         st.rerun()
-
-
-def discard_uploads(kb: KnowledgeBase, config: Config, paths: list[str]) -> None:
-    """Deletes saved uploads that did not become documents (unreadable, the same content as
-    another stored document, or skipped): the upload folder keeps only the originals of stored documents."""
-    stored = {d["path"] for d in kb.documents()}
-    for path in {Path(p).resolve() for p in paths}:
-        if config.is_upload(path) and str(path) not in stored:
-            path.unlink(missing_ok=True)
 
 
 def document_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:

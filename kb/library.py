@@ -470,6 +470,14 @@ class KnowledgeBase:
         except StoreError as exc:
             raise BasketError(name, exc.reason) from exc
 
+    def discard_uploads(self, paths: list[str]) -> None:
+        """Deletes saved uploads that did not become documents (unreadable, the same content as another
+        stored document, or skipped): the upload folder keeps only the originals of stored documents."""
+        stored = {d["path"] for d in self.documents()}
+        for path in {Path(p).resolve() for p in paths}:
+            if self.config.is_upload(path) and str(path) not in stored:
+                path.unlink(missing_ok=True)
+
     def stats(self) -> dict:
         docs = self.documents()
         by_type: dict[str, int] = {}

@@ -147,10 +147,7 @@ def create_app(config: Config, kb: KnowledgeBase | None = None, local_only: bool
         with lock:
             report = kb.ingest(list(dict.fromkeys(saved)), progress=False) if saved else None
             if report:  # what did not become a document leaves nothing behind
-                stored = {d["path"] for d in kb.documents()}
-                for path, _ in report.failed + report.duplicates:
-                    if config.is_upload(path) and str(Path(path).resolve()) not in stored:
-                        Path(path).unlink(missing_ok=True)
+                kb.discard_uploads([path for path, _ in report.failed + report.duplicates])
         failed = refused + [{"file": Path(p).name, "reason": r} for p, r in (report.failed if report else [])]
         return {"added": [Path(p).name for p in (report.added + report.replaced if report else [])],
                 "unchanged": [Path(p).name for p in (report.unchanged if report else [])],
