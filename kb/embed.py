@@ -145,6 +145,17 @@ def same_vectors(a: str, b: str) -> bool:
     return (a == "int8") == (b == "int8")
 
 
+def leave_a_core() -> None:
+    """Run in the thread that embeds queries: torch there uses one CPU thread fewer than it would.
+    Search ranks keywords in SQLite meanwhile, and a short question gains less from a second torch
+    thread than it loses sharing a core with SQLite (2 cores, full statute corpus: hybrid p50 32 → 28
+    ms, bench/RESULTS.md). torch keeps the setting per thread, so passages still get every core."""
+    import torch
+
+    if torch.get_num_threads() > 1:
+        torch.set_num_threads(torch.get_num_threads() - 1)
+
+
 class Embedder:
     def __init__(self, config: Config):
         from sentence_transformers import SentenceTransformer

@@ -18,7 +18,7 @@ from ingest import Chunk, Document, load_document, scan
 from kb.answer import Answer, compose
 from kb.baskets import Basket, BasketItem, add, basket_name
 from kb.config import Config
-from kb.embed import FLOAT, Embedder, passage_model, same_vectors
+from kb.embed import FLOAT, Embedder, leave_a_core, passage_model, same_vectors
 from kb.errors import BasketError, ConfigError, DocumentNotFound, ModelMismatchError, StoreError
 from kb.place import Place, jurisdiction_of, place_by_name
 from kb.query import normalise_title, parse_query
@@ -112,7 +112,7 @@ class KnowledgeBase:
             self._retokenize()
         if self.store.get_meta("jurisdictions_pending"):
             self._resolve_jurisdictions()
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed-query")
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed-query", initializer=leave_a_core)
         c = self.config
         self.searcher = Searcher(self.store, lambda: self.vectors, lambda text: self.embedder.encode_query(text),
                                  glossary, self.words, self._pool, c.keyword_depth, c.dense_depth, c.rrf_k,

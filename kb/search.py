@@ -130,7 +130,14 @@ class Searcher:
         vectors = self.vectors()
         dense = mode in ("hybrid", "dense") and len(vectors)
         if dense:
-            query_vector = self.pool.submit(self.embed_query, " ".join([parsed.text, *parsed.expansions]))
+            allowed = None
+            if parsed.phrases:
+                allowed = np.array(self.store.phrase_chunk_ids(parsed.phrases, filters, 100000), dtype=np.int64)
+            elif filters.active():
+                allowed = self.store.filtered_chunk_ids(filters)
+            # embedding and the vector search run beside the keyword search
+            dense_found = self.pool.submit(self._dense, vectors, " ".join([parsed.text, *parsed.expansions]),
+                                           dense_depth, allowed)
         rankings: list[Ranking] = []
         if mode in ("hybrid", "keyword"):
             # The user's own words and the glossary-expanded words rank separately, so an
@@ -145,20 +152,20 @@ class Searcher:
             if not any(r.chunk_ids for r in rankings) and parsed.phrases:  # jieba split a phrase differently
                 ids = self.store.phrase_chunk_ids(parsed.phrases, filters, keyword_depth)
                 rankings.append(Ranking("keyword", ids, self.keyword_weight, role="keyword"))
+        query_vector = None
         if dense:
-            allowed = None
-            if parsed.phrases:
-                allowed = np.array(self.store.phrase_chunk_ids(parsed.phrases, filters, 100000), dtype=np.int64)
-            elif filters.active():
-                allowed = self.store.filtered_chunk_ids(filters)
-            ranked = vectors.search(query_vector.result(), dense_depth, allowed)
+            query_vector, ranked = dense_found.result()
             rankings.append(Ranking("dense", [cid for cid, _ in ranked], self.dense_weight,
                                     [score for _, score in ranked], "dense"))
         fused = reciprocal_rank_fusion(rankings, self.rrf_k)
         rows = self.store.chunks(list(fused))
         # the vector index may briefly hold ids a crashed run never committed: they have no row
         keys = {cid: ChunkKey(normalise_title(row["title"]), row["article"], row["date"]) for cid, row in rows.items()}
-        return group_by_article(fused, keys), rows, rankings, query_vector.result() if dense else None
+        return group_by_article(fused, keys), rows, rankings, query_vector
+
+    def _dense(self, vectors: VectorIndex, text: str, depth: int, allowed: np.ndarray | None):
+        query_vector = self.embed_query(text)
+        return query_vector, vectors.search(query_vector, depth, allowed)
 
     def _selective(self, words: list[str]) -> list[str]:
         """At most `keyword_words` distinct words, the rarest in the knowledge base, in the question's

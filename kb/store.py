@@ -287,6 +287,12 @@ class Store:
         if not words:
             return []
         match = " OR ".join('"' + w.replace('"', '""') + '"' for w in dict.fromkeys(words))
+        if not phrases and not (filters and filters.active()):
+            # nothing to check against the chunk or its document: joining them for every matching
+            # row tripled the query's time (full statute corpus p50 13.7 → 5.1 ms, same results)
+            rows = self.conn.execute("SELECT rowid, bm25(chunk_terms) AS rank FROM chunk_terms"
+                                     " WHERE chunk_terms MATCH ? ORDER BY rank LIMIT ?", [match, limit])
+            return [(r[0], -r[1]) for r in rows]
         where, params = filter_sql(filters)
         phrase_sql = "".join(" AND instr(c.text, ?) > 0" for _ in phrases or [])
         rows = self.conn.execute(

@@ -302,6 +302,31 @@ def test_close_ends_the_query_thread(tmp_path, minilm_config):
     assert not any(t.is_alive() for t in threads)
 
 
+def test_the_query_thread_leaves_a_core_and_passages_keep_them_all(tmp_path, minilm_config):
+    import torch
+
+    kb = KnowledgeBase(minilm_config)
+    kb.ingest(SMALL[:1], progress=False)
+    kb.search("申请", k=1)
+    cores = torch.get_num_threads()
+    in_query_thread = kb._pool.submit(torch.get_num_threads).result()
+    assert in_query_thread == max(1, cores - 1)
+    assert torch.get_num_threads() == cores  # ingestion, in this thread, still embeds with every core
+    kb.close()
+
+
+def test_an_unfiltered_keyword_search_ranks_as_the_filtered_one_over_everything(tmp_path, minilm_config):
+    kb = KnowledgeBase(minilm_config)
+    kb.ingest(SMALL, progress=False)
+    every_type = Filters(doc_types=sorted({d["doc_type"] for d in kb.documents()}))
+    for words in (["申请", "救助"], ["火化", "骨灰", "殡葬"], ["民政", "工作", "管理"]):
+        fast = kb.store.keyword_search(words, 50)  # no filter: the FTS5 table alone
+        joined = kb.store.keyword_search(words, 50, every_type)  # joined with chunks and documents
+        assert fast and [c for c, _ in fast] == [c for c, _ in joined]
+        assert np.allclose([s for _, s in fast], [s for _, s in joined])
+    kb.close()
+
+
 def test_the_cli_shows_our_errors_as_one_line_and_lets_bugs_keep_their_traceback(tmp_path, capsys, minilm_config,
                                                                              monkeypatch):
     from kb.cli import main
