@@ -19,7 +19,7 @@ from ingest import DOC_TYPES, SUPPORTED_SUFFIXES
 from kb.answer import Answer
 from kb.baskets import BasketItem, move
 from kb.config import Config
-from kb.errors import StudyKBError, UploadError
+from kb.errors import QueryError, StudyKBError, UploadError
 from kb.library import KnowledgeBase
 from kb.place import Place
 from kb.query import parse_query
@@ -203,8 +203,12 @@ def search_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
         st.info("输入问题或关键词后按回车。可用引号检索原文中的确切短语，也可直接输入“法规名+条号”。")
         return
 
-    hits, seconds = cached("search_result", (query, repr(filters), mode),
-                           lambda: kb.search(query, k=10, filters=filters, mode=mode))
+    try:
+        hits, seconds = cached("search_result", (query, repr(filters), mode),
+                               lambda: kb.search(query, k=10, filters=filters, mode=mode))
+    except QueryError as exc:
+        st.warning(escape(exc.reason))
+        return
     places = kb.asked_places(query)
     where = f"；{'、'.join(p.label for p in places)}和全国的规定排在前面" if places else ""
     left, right = st.columns([4, 1])
@@ -263,7 +267,11 @@ def ask_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
         return
 
     answer: Answer
-    answer, seconds = cached("ask_result", (question, repr(filters)), lambda: kb.ask(question, filters=filters))
+    try:
+        answer, seconds = cached("ask_result", (question, repr(filters)), lambda: kb.ask(question, filters=filters))
+    except QueryError as exc:
+        st.warning(escape(exc.reason))
+        return
     st.caption(f"用时 {seconds * 1000:.0f} 毫秒")
     terms = highlight_terms(question, kb.words, kb.glossary)
     if not answer.found:
@@ -294,7 +302,7 @@ def library_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
     state.setdefault("upload_round", 0)
     suffixes = sorted({s.lstrip(".") for s in SUPPORTED_SUFFIXES})
     st.html(UPLOADER_STYLE)
-    files = st.file_uploader(f"上传文件（{'、'.join(suffixes)}；每个文件不超过 {config.upload_max_mb} MB）",
+    files = st.file_uploader(f"上传文件（{'、'.join(suffixes)}；每个文件不超过 {config.max_file_mb} MB）",
                              accept_multiple_files=True, key=f"uploads-{state.upload_round}")
     if st.button("入库", type="primary", disabled=not files):
         ingest_uploads(kb, config, files)
@@ -321,12 +329,34 @@ def library_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
                            f"{local_time(d['added_at'])} 入库）" for d in docs}
         doc_id = st.selectbox("要删除的文档", list(titles), format_func=titles.get, key="delete_doc", index=None,
                               placeholder="请选择文档")
-        confirm = st.checkbox("确认删除（原文、片段和向量都将移除）", key=f"delete_confirm-{state.upload_round}")
+        confirm = st.checkbox(f"确认删除（移入回收站，{config.trash_days:g} 天内可恢复）",
+                              key=f"delete_confirm-{state.upload_round}")
         if st.button("删除", disabled=not confirm or doc_id is None):
-            title = kb.remove(doc_id)  # an uploaded copy goes with its document
-            state.ingest_messages = [("success", f"已删除《{title}》")]
+            title = kb.remove(doc_id)
+            state.ingest_messages = [("success", f"已将《{title}》移入回收站")]
             state.upload_round += 1  # unticks the confirmation
             st.rerun()
+    trash_section(kb, config)
+
+
+def trash_section(kb: KnowledgeBase, config: Config) -> None:
+    """Deleted, pruned and replaced documents, each restorable until the trash is emptied."""
+    trash = kb.trash()
+    with st.expander(f"回收站（{len(trash)} 份）"):
+        if not trash:
+            st.caption(f"删除和被替换的文档在这里保留 {config.trash_days:g} 天。")
+            return
+        for item in trash:
+            left, right = st.columns([5, 1])
+            left.markdown(escape(f"《{item['title']}》 {item['reason_label']}，{local_time(item['trashed_at'])}，"
+                                 f"{item['chunks']} 个片段（{Path(item['path']).name}）"))
+            if right.button("恢复", key=f"restore-{item['doc_id']}"):
+                try:
+                    title = kb.restore(item["doc_id"])
+                    st.session_state.ingest_messages = [("success", f"已恢复《{title}》")]
+                except StudyKBError as exc:
+                    st.session_state.ingest_messages = [("warning", exc.reason)]
+                st.rerun()
 
 
 VERSION_CHOICES = {"replace": "替换已收录的文档", "version": "另存为新版本（都保留）", "skip": "跳过，不入库"}
@@ -339,7 +369,7 @@ def ingest_uploads(kb: KnowledgeBase, config: Config, files) -> None:
     paths: list[Path] = []
     for f in files:
         try:
-            paths.append(save_upload(f.name, f.getvalue(), config.uploads_path, config.upload_max_mb * 2**20))
+            paths.append(save_upload(f.name, f.getvalue(), config.uploads_path, config.max_file_mb * 2**20))
         except UploadError as exc:
             messages.append(("error", f"未入库：{exc.name}：{exc.reason}"))
     ready, pending = [], []
@@ -408,17 +438,24 @@ def version_choices(kb: KnowledgeBase, config: Config) -> None:
                     kb.discard_uploads([path])
                     messages.append(("info", f"已跳过：{Path(path).name}"))
                     continue
+                # to replace, the old documents go to the trash first (the new file may hold the same
+                # text in another format), and come back if the new file does not get in
+                replaced = []
+                for d in similar if choice == "replace" else []:
+                    if d["id"] in removed:  # the .md and the .docx of one law both replaced it
+                        continue
+                    removed.add(d["id"])
+                    try:
+                        replaced.append((d, kb.remove(d["id"], reason="replaced")))
+                    except StudyKBError:
+                        pass  # already gone (another session removed it)
                 done = run_ingest(kb, config, [Path(path)])
                 messages += done
-                if choice == "replace" and any(kind == "success" for kind, _ in done):
-                    for d in similar:
-                        if d["id"] in removed:  # the .md and the .docx of one law both replaced it
-                            continue
-                        removed.add(d["id"])
-                        try:
-                            messages.append(("success", f"已替换《{kb.remove(d['id'])}》（{Path(d['path']).name}）"))
-                        except StudyKBError:
-                            pass  # already gone (another session removed it)
+                if any(kind == "success" for kind, _ in done):
+                    messages += [("success", f"已替换《{title}》（{Path(d['path']).name}）") for d, title in replaced]
+                else:
+                    for d, _ in replaced:
+                        kb.restore(d["id"])
         finally:
             st.session_state.pending_versions = []
         st.session_state.ingest_messages = messages

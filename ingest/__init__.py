@@ -16,7 +16,7 @@ from pathlib import Path
 from ingest.chunker import ChunkSizes, chunk_document
 from ingest.errors import ReadError, StudyKBError
 from ingest.metadata import recognise
-from ingest.readers import SUPPORTED_SUFFIXES, read_file
+from ingest.readers import SUPPORTED_SUFFIXES, Limits, check_size, read_file
 from ingest.types import DOC_TYPES, Chunk, Document
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ MANIFEST = "manifest.json"
 OVERRIDABLE = ("title", "doc_type", "issuer", "doc_number", "date", "published", "effective", "speaker",
                "jurisdiction")
 
-__all__ = ["DOC_TYPES", "SUPPORTED_SUFFIXES", "Chunk", "ChunkSizes", "Document", "ReadError", "Scanned",
+__all__ = ["DOC_TYPES", "SUPPORTED_SUFFIXES", "Chunk", "ChunkSizes", "Document", "Limits", "ReadError", "Scanned",
            "StudyKBError", "content_hash", "find_files", "load_document", "read_manifest", "scan"]
 
 
@@ -47,16 +47,56 @@ def content_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-def find_files(paths: list[Path]) -> list[Path]:
-    """Files named directly, and the supported files under folders (sorted, manifests skipped)."""
+def find_files(paths: list[Path]) -> tuple[list[Path], list[ReadError]]:
+    """Files named directly, and the supported files under folders (sorted, manifests skipped), and
+    what was not taken: a link under a folder is followed only to a file inside that folder (never to
+    /etc/passwd), and a looping or dangling link, or a linked folder, is reported rather than
+    skipped in silence. A file name that is not valid UTF-8 is reported too: it cannot be stored."""
     out: list[Path] = []
+    problems: list[ReadError] = []
     for path in paths:
-        if path.is_dir():
-            out.extend(sorted(p for p in path.rglob("*")
-                              if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and not p.name.startswith(".")))
-        else:
+        if not path.is_dir():
             out.append(path)
-    return out
+            continue
+        root = path.resolve()
+        for found in sorted(path.rglob("*")):
+            if found.name.startswith(".") or (found.suffix.lower() not in SUPPORTED_SUFFIXES and not found.is_dir()):
+                continue
+            if not _valid_name(found):
+                shown = str(found).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                problems.append(ReadError(shown, "文件名不是有效的 UTF-8 编码（可能来自其他系统），请重命名后再入库"))
+                continue
+            if found.is_symlink():
+                problem = _link_problem(found, root)
+                if problem:
+                    problems.append(ReadError(found, problem))
+                continue  # a link to a file in the folder: that file is read as itself
+            if found.is_file():
+                out.append(found)
+    return out, problems
+
+
+def _valid_name(path: Path) -> bool:
+    try:
+        str(path).encode("utf-8")
+        return True
+    except UnicodeEncodeError:  # undecodable bytes, kept by Python as lone surrogates
+        return False
+
+
+def _link_problem(link: Path, root: Path) -> str:
+    """Why a symbolic link under `root` is not followed ("" for a link to a file inside root)."""
+    try:
+        target = link.resolve(strict=True)
+    except FileNotFoundError:
+        return "符号链接指向的文件不存在，已跳过"
+    except (RuntimeError, OSError):  # a loop
+        return "符号链接形成循环，已跳过"
+    if target.is_dir():
+        return "链接到文件夹，未跟随（请直接入库该文件夹）"
+    if not target.is_relative_to(root):
+        return f"符号链接指向入库文件夹以外（{target}），为安全起见未读取"
+    return ""
 
 
 def read_manifest(folder: Path) -> dict[str, dict]:
@@ -85,9 +125,10 @@ def read_manifest(folder: Path) -> dict[str, dict]:
 
 
 def load_document(path: Path, overrides: dict | None = None, sizes: ChunkSizes | None = None,
-                  digest: str | None = None) -> tuple[Document, list[Chunk]]:
+                  digest: str | None = None, limits: Limits | None = None) -> tuple[Document, list[Chunk]]:
     """Read, recognise metadata (overrides win), and chunk one file. Raises ReadError."""
-    raw = read_file(path)
+    limits = limits or Limits()
+    raw = read_file(path, limits)
     meta = recognise(raw.text, path)
     meta.update({k: v for k, v in (overrides or {}).items() if k in OVERRIDABLE})
     doc = Document(path=str(Path(path).resolve()), text=raw.text, source_format=raw.source_format,
@@ -96,31 +137,40 @@ def load_document(path: Path, overrides: dict | None = None, sizes: ChunkSizes |
     chunks = chunk_document(raw.text, raw.page_starts, doc.title, sizes, structure=structure)
     if not chunks:
         raise ReadError(path, "没有切分出任何正文片段")
+    if len(chunks) > limits.max_chunks:
+        raise ReadError(path, f"切分出 {len(chunks)} 个片段，超过单个文档的上限 {limits.max_chunks}"
+                              "（文件是否缺少换行或结构？可在 studykb.toml 中调整 max_chunks）")
+    limits.check_time(path)
     return doc, chunks
 
 
 def scan(paths: list[Path], sizes: ChunkSizes | None = None, overrides: dict | None = None,
-         wanted: Callable[[Path, str], bool] | None = None) -> Iterator[Scanned]:
+         wanted: Callable[[Path, str], bool] | None = None, limits: Limits | None = None) -> Iterator[Scanned]:
     """Every file named or under the folders named, in order. `wanted(path, digest)` is asked
     before a file is read (False: skip it, e.g. unchanged); `overrides` win over manifests.
-    A bad manifest or file is yielded with its error and never stops the others."""
+    A bad manifest, link or file is yielded with its error and never stops the others."""
+    limits = limits or Limits()
     manifest: dict[str, dict] = {}
-    for folder in [p for p in paths if p.is_dir()]:
-        for found in dict.fromkeys([folder, *(m.parent for m in folder.rglob(MANIFEST))]):  # each once
-            try:
-                manifest.update(read_manifest(found))
-            except ReadError as exc:
-                yield Scanned(exc.path, error=exc)
-    for path in find_files(paths):
+    folders = {m.parent.resolve() for p in paths if p.is_dir() for m in p.rglob(MANIFEST)}
+    for found in sorted(folders):  # each once, however many of the named paths hold it
+        try:
+            manifest.update(read_manifest(found))
+        except ReadError as exc:
+            yield Scanned(exc.path, error=exc)
+    files, problems = find_files(paths)
+    for problem in problems:
+        yield Scanned(problem.path, error=problem)
+    for path in files:
         item = Scanned(str(path))
         try:
             if not path.exists():
                 raise ReadError(path, "文件不存在")
+            check_size(path, limits)
             item.digest = content_hash(path)
             if wanted and not wanted(path, item.digest):
                 continue
             meta = {**manifest.get(str(path.resolve()), {}), **(overrides or {})}
-            item.document, item.chunks = load_document(path, meta, sizes, item.digest)
+            item.document, item.chunks = load_document(path, meta, sizes, item.digest, limits.start())
         except ReadError as exc:
             item.error = exc
         except Exception as exc:  # a reader's bug on one hostile file must not stop the others

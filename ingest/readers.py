@@ -7,13 +7,43 @@ so a bad file never stops the others.
 from __future__ import annotations
 
 import re
+import time
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ingest.errors import ReadError
 
 SUPPORTED_SUFFIXES = (".pdf", ".docx", ".txt", ".md", ".markdown", ".html", ".htm")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much work one file may cost, so that a pathological file fails alone: its size on disk,
+    what an archive (DOCX) may inflate to, its chunks, and its seconds of reading and embedding."""
+
+    max_file_bytes: int = 50 * 2**20
+    max_unzipped_bytes: int = 200 * 2**20
+    max_zip_ratio: float = 100.0  # inflated ÷ compressed, for members over 1 MB: XML compresses ~10×
+    max_chunks: int = 5000  # 民法典, the longest statute, is about 1,300
+    seconds: float = 300.0
+    started: float | None = None  # when this file's work began (time.monotonic), set per file
+
+    def start(self) -> Limits:
+        return replace(self, started=time.monotonic())
+
+    def check_time(self, path: Path | str) -> None:
+        if self.started is not None and time.monotonic() - self.started > self.seconds:
+            raise ReadError(path, f"处理超时（超过 {self.seconds:.0f} 秒），已跳过；"
+                                  "可在 studykb.toml 中调整 file_seconds")
+
+
+def check_size(path: Path, limits: Limits) -> None:
+    """Refuses a file over the size limit, before it is hashed or read. Raises OSError when it is gone."""
+    size = path.stat().st_size
+    if size > limits.max_file_bytes:
+        raise ReadError(path, f"文件过大（{size / 2**20:.1f} MB，上限 {limits.max_file_bytes / 2**20:.0f} MB；"
+                              "可在 studykb.toml 中调整 max_file_mb）")
 
 
 @dataclass
@@ -25,21 +55,23 @@ class RawText:
     encoding: str | None = None
 
 
-def read_file(path: Path) -> RawText:
+def read_file(path: Path, limits: Limits | None = None) -> RawText:
     path = Path(path)
+    limits = limits or Limits()
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise ReadError(path, f"不支持的文件类型“{suffix or '无扩展名'}”（支持 PDF、DOCX、TXT、MD、HTML）")
     try:
+        check_size(path, limits)
         data = path.read_bytes()
     except OSError as exc:
         raise ReadError(path, f"无法读取文件（{exc.strerror or exc}）") from exc
     if not data.strip():
         raise ReadError(path, "文件为空")
     if suffix == ".pdf":
-        raw = _read_pdf(path, data)
+        raw = _read_pdf(path, data, limits)
     elif suffix == ".docx":
-        raw = _read_docx(path, data)
+        raw = _read_docx(path, data, limits)
     elif suffix in (".html", ".htm"):
         raw = _read_html(path, data)
     else:
@@ -125,7 +157,7 @@ def clean_text(text: str) -> str:
 
 # ---------------------------------------------------------------------- PDF
 
-def _read_pdf(path: Path, data: bytes) -> RawText:
+def _read_pdf(path: Path, data: bytes, limits: Limits) -> RawText:
     import io
 
     from pypdf import PdfReader
@@ -135,7 +167,10 @@ def _read_pdf(path: Path, data: bytes) -> RawText:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise ReadError(path, "PDF 已加密，需要密码才能读取")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        pages = []
+        for page in reader.pages:
+            limits.check_time(path)
+            pages.append(page.extract_text() or "")
     except ReadError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
@@ -191,11 +226,31 @@ def join_wrapped_lines(pages: list[str], full: float = 0.7) -> tuple[str, list[i
 
 # --------------------------------------------------------------------- DOCX
 
-def _read_docx(path: Path, data: bytes) -> RawText:
+def check_archive(path: Path, data: bytes, limits: Limits) -> None:
+    """Refuses a zip (DOCX) that would inflate past the limits, reading only its directory: a zip bomb
+    is refused before any of it is inflated. zipfile stops each member at its declared size."""
+    import io
+
+    try:
+        members = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise ReadError(path, f"DOCX 文件已损坏或不是 Word 文档（{exc}）") from exc
+    total = sum(m.file_size for m in members)
+    if total > limits.max_unzipped_bytes:
+        raise ReadError(path, f"解压后过大（{total / 2**20:.0f} MB，上限 {limits.max_unzipped_bytes / 2**20:.0f} MB），"
+                              "疑似压缩炸弹，已拒绝")
+    for m in members:
+        if m.file_size > 2**20 and m.file_size > limits.max_zip_ratio * max(m.compress_size, 1):
+            raise ReadError(path, f"其中的 {m.filename} 压缩比异常（{m.file_size // max(m.compress_size, 1)} 倍），"
+                                  "疑似压缩炸弹，已拒绝")
+
+
+def _read_docx(path: Path, data: bytes, limits: Limits) -> RawText:
     import io
 
     import docx
 
+    check_archive(path, data, limits)
     try:
         document = docx.Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:

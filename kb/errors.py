@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from ingest.errors import ReadError, StudyKBError
 
-__all__ = ["BasketError", "ConfigError", "DocumentNotFound", "ModelError", "ModelMismatchError", "ReadError",
-           "RemoteError", "StoreError", "StudyKBError", "UploadError"]
+__all__ = ["BasketError", "ConfigError", "DocumentNotFound", "ModelError", "ModelMismatchError", "QueryError",
+           "ReadError", "RemoteError", "StoreError", "StudyKBError", "UploadError"]
 
 
 class ConfigError(StudyKBError):
@@ -44,3 +44,7 @@ class BasketError(StudyKBError):
 
 class RemoteError(StudyKBError):
     """A running `kb serve` that cannot be reached, or that refused the request."""
+
+
+class QueryError(StudyKBError):
+    """A query that cannot be searched as given (too long)."""

@@ -3,6 +3,7 @@ the searcher. The CLI and the app are thin layers over these calls."""
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import logging
 import time
@@ -14,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from ingest import Chunk, Document, load_document, scan
+from ingest import Chunk, Document, ReadError, find_files, load_document, scan
 from kb.answer import Answer, compose
 from kb.baskets import Basket, BasketItem, add, basket_name
 from kb.config import Config
@@ -25,7 +26,7 @@ from kb.query import normalise_title, parse_query
 from kb.rank import load_ranker
 from kb.relevance import load_relevance, states_answer
 from kb.search import Searcher
-from kb.store import Store
+from kb.store import Store, text_hash
 from kb.text import Glossary, Words
 from kb.types import Filters, Hit
 from kb.vectors import VectorIndex
@@ -57,6 +58,9 @@ class IngestReport:
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (file, title already stored)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
     removed: list[str] = field(default_factory=list)
+    moved: list[tuple[str, str]] = field(default_factory=list)  # (old path, new path): the same content
+    prune_refused: list[str] = field(default_factory=list)  # what --prune would have removed, had it been allowed
+    notes: list[str] = field(default_factory=list)  # why pruning did less than asked
     chunks: int = 0
     seconds: float = 0.0
     embed_seconds: float = 0.0
@@ -82,6 +86,18 @@ def home_place(config: Config) -> Place | None:
     return place
 
 
+TRASH_REASONS = {"deleted": "删除", "pruned": "清理（文件已不存在）", "replaced": "被新上传的文件替换",
+                 "edited": "文件修改前的版本"}
+
+
+def default_actor() -> str:
+    """Who changes the library when no one signed in: this machine's user."""
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in the environment (some containers)
+        return "本机用户"
+
+
 class KnowledgeBase:
     def __init__(self, config: Config | None = None, check_model: bool = True, embedder: Embedder | None = None):
         """`embedder`: an already-loaded model (the app shares one; the benchmark wraps it in a cache)."""
@@ -94,6 +110,7 @@ class KnowledgeBase:
         self._embedder = embedder
         self._dim_checked = False
         self._vectors: VectorIndex | None = None
+        self._vectors_generation = -1  # the store's generation the index in memory was read at
         self.passage_model = passage_model(self.config)
         stored = self.store.get_meta("embedding_model")
         if check_model and stored and stored != self.passage_model and self.store.chunk_count():
@@ -117,7 +134,7 @@ class KnowledgeBase:
         self.searcher = Searcher(self.store, lambda: self.vectors, lambda text: self.embedder.encode_query(text),
                                  glossary, self.words, self._pool, c.keyword_depth, c.dense_depth, c.rrf_k,
                                  c.keyword_weight, c.dense_weight, ranker, home, load_relevance(self.config),
-                                 c.keyword_words)
+                                 c.keyword_words, c.max_query_chars)
 
     def _follow_precision(self) -> None:
         """A knowledge base's vectors were computed at one precision; queries and new passages use
@@ -165,12 +182,16 @@ class KnowledgeBase:
 
     @property
     def vectors(self) -> VectorIndex:
+        if self._vectors is not None and self.generation != self._vectors_generation:
+            self._vectors = None  # another process committed: read its index (one SELECT per search)
+            self.words.add([normalise_title(t) for _, t, _ in self.store.titles()])
         if self._vectors is None:
             dim = int(self.store.get_meta("embedding_dim") or 0)
             index = VectorIndex.load(self.vectors_dir, self.generation, dim) if dim else None
+            generation = self.generation
             if index is None or len(index) != self.store.chunk_count():
                 index = self._rebuild_vectors(dim)
-            self._vectors = index
+            self._vectors, self._vectors_generation = index, generation
         return self._vectors
 
     def _rebuild_vectors(self, dim: int) -> VectorIndex:
@@ -197,51 +218,94 @@ class KnowledgeBase:
 
     # ------------------------------------------------------------- ingestion
     def ingest(self, paths: list[Path | str], prune: bool = False, progress: bool = True,
-               overrides: dict | None = None,
-               on_progress: Callable[[int, int], None] | None = None) -> IngestReport:
-        """Add or update files (unchanged ones are skipped by content hash). Work is committed
-        every `config.commit_seconds`: a run killed half-way keeps what was committed, and a
-        re-run completes it. `on_progress(done, total)` reports embedded chunks (for the app)."""
+               overrides: dict | None = None, on_progress: Callable[[int, int], None] | None = None,
+               prune_all: bool = False, actor: str = "") -> IngestReport:
+        """Add or update files (unchanged ones are skipped by content hash; a moved or renamed file keeps
+        its document under its new path). Work is committed every `config.commit_seconds`, also while
+        one long document is embedded: a run killed half-way keeps what was committed, and a re-run
+        completes it. Each file has `config.file_seconds`: one that takes longer fails alone.
+        `prune` removes the documents of files gone from the folders named, to the trash; more than
+        `config.prune_max_share` of the library only with `prune_all`, and nothing under a folder that
+        is missing or holds no files. `on_progress(done, total)` reports embedded chunks (for the app)."""
         started = time.perf_counter()
         report = IngestReport()
         paths = [Path(p) for p in paths]
-        pending = self._read_files(paths, overrides or {}, report, progress)
+        actor = actor or default_actor()
+        moves: list[tuple[int, str, str]] = []
+        edited: list[tuple[int, str]] = []
+        pending = self._read_files(paths, overrides or {}, report, progress, moves, edited)
         total = sum(len(p.chunks) for p in pending)
         done = 0
         bar = tqdm(total=total, desc="向量化", unit="段", disable=not progress or not total, leave=False)
         batch: list[_Pending] = []
         last_commit = time.perf_counter()
+
+        def commit_if_due() -> None:
+            nonlocal last_commit
+            if batch and time.perf_counter() - last_commit >= self.config.commit_seconds:
+                self._commit(batch, [], report, actor)
+                batch.clear()
+                last_commit = time.perf_counter()
+
         for item in pending:
             t0 = time.perf_counter()
-            item.vectors = self.embedder.encode_passages([c.text for c in item.chunks], progress=bar.update)
-            report.embed_seconds += time.perf_counter() - t0
+            limits = self.config.limits.start()
+
+            def step(n: int, limits=limits, path=item.doc.path) -> None:
+                bar.update(n)  # after each group of passages: commit what is ready, watch the time
+                commit_if_due()
+                limits.check_time(path)
+
+            try:
+                item.vectors = self.embedder.encode_passages([c.text for c in item.chunks], progress=step)
+            except ReadError as exc:
+                report.failed.append((item.doc.path, exc.reason))
+                continue
+            finally:
+                report.embed_seconds += time.perf_counter() - t0
             item.terms = [self._terms(item.doc.title, c.heading_path, c.text) for c in item.chunks]
             batch.append(item)
             done += len(item.chunks)
             if on_progress:
                 on_progress(done, total)
-            if time.perf_counter() - last_commit >= self.config.commit_seconds:
-                self._commit(batch, [], report)
-                batch, last_commit = [], time.perf_counter()
+            commit_if_due()
         bar.close()
-        removals = self._gone(paths) if prune else []
-        self._commit(batch, removals, report)
+        removals = [(doc_id, path, "edited") for doc_id, path in edited]
+        if prune:
+            gone = self._gone(paths, report, exclude={doc_id for doc_id, _, _ in moves})
+            # one file deleted from disk is the everyday case; more than the share looks like a mistake
+            if len(gone) > max(1.0, self.config.prune_max_share * len(self.documents())) and not prune_all:
+                report.prune_refused = [path for _, path in gone]
+            else:
+                removals += [(doc_id, path, "pruned") for doc_id, path in gone]
+        self._commit(batch, removals, report, actor, moves)
         report.seconds = time.perf_counter() - started
         return report
 
-    def _read_files(self, paths: list[Path], overrides: dict, report: IngestReport, progress: bool) -> list[_Pending]:
-        """Reads what is new or changed; records what is unchanged, duplicated or unreadable."""
-        claimed: dict[str, str] = {}  # content hash → title, within this run
+    def _read_files(self, paths: list[Path], overrides: dict, report: IngestReport, progress: bool,
+                    moves: list[tuple[int, str, str]], edited: list[tuple[int, str]]) -> list[_Pending]:
+        """Reads what is new or changed; records what is unchanged, moved, duplicated or unreadable.
+        A file whose content is stored under a path that no longer exists was moved or renamed
+        (`moves`: id, new path, hash); a file edited to another stored document's content leaves its
+        old version to the trash (`edited`)."""
+        claimed: dict[str, str] = {}  # content or text hash → title, within this run
         replaces: dict[str, int] = {}  # file → the id of its stored older version
 
         def wanted(path: Path, digest: str) -> bool:
-            existing = self.store.document_by_path(str(path.resolve()))
+            here = str(path.resolve())
+            existing = self.store.document_by_path(here)
             if existing and existing.content_hash == digest:
                 report.unchanged.append(str(path))
                 return False
             same = self.store.document_by_hash(digest)
-            if same and same.path != str(path.resolve()):
-                report.duplicates.append((str(path), same.title))
+            if same and same.path != here:
+                if not Path(same.path).exists() and not any(m[0] == same.id for m in moves):
+                    moves.append((same.id, here, digest))
+                    report.moved.append((same.path, str(path)))
+                else:
+                    report.duplicates.append((str(path), same.title))
+                if existing:  # this file now holds another document's content: its old text goes
+                    edited.append((existing.id, existing.path))
                 return False
             if digest in claimed:
                 report.duplicates.append((str(path), claimed[digest]))
@@ -251,20 +315,28 @@ class KnowledgeBase:
             return True
 
         pending: list[_Pending] = []
-        scanned = scan(paths, self.config.chunk_sizes, overrides, wanted)
+        scanned = scan(paths, self.config.chunk_sizes, overrides, wanted, self.config.limits)
         for item in tqdm(scanned, desc="读取", unit="个", disable=not progress, leave=False):
             if item.error:
                 report.failed.append((item.error.path, item.error.reason))
                 continue
             doc = item.document
+            # the same text from another file (one law saved as UTF-8 and as GBK) is one document
+            same = self.store.document_by_text(doc.text)
+            if same and same.path != doc.path and same.id != replaces.get(item.path):
+                report.duplicates.append((item.path, same.title))
+                continue
+            if text_hash(doc.text) in claimed:
+                report.duplicates.append((item.path, claimed[text_hash(doc.text)]))
+                continue
             try:
                 doc.jurisdiction = jurisdiction_of(doc.title, doc.issuer, str(doc.jurisdiction or "")).code
             except ValueError as exc:  # a manifest declares a place that does not exist
                 report.failed.append((item.path, str(exc)))
                 continue
-            claimed[item.digest] = item.document.title
-            self.words.add([normalise_title(item.document.title)])
-            pending.append(_Pending(item.document, item.chunks, replaces.get(item.path)))
+            claimed[item.digest] = claimed[text_hash(doc.text)] = doc.title
+            self.words.add([normalise_title(doc.title)])
+            pending.append(_Pending(doc, item.chunks, replaces.get(item.path)))
         return pending
 
     def similar_documents(self, path: Path | str) -> list[dict]:
@@ -288,15 +360,32 @@ class KnowledgeBase:
                 found.append(d)
         return found
 
-    def _gone(self, paths: list[Path]) -> list[tuple[int, str]]:
-        roots = [str(p.resolve()) for p in paths if p.is_dir()]
+    def _gone(self, paths: list[Path], report: IngestReport, exclude: set[int]) -> list[tuple[int, str]]:
+        """Stored documents whose files are gone from the folders named. A folder that is missing or
+        holds no supported file prunes nothing: more likely a moved corpus or an unmounted drive than
+        a library emptied on purpose."""
+        roots = []
+        for folder in paths:
+            if not folder.is_dir():
+                if not folder.exists():
+                    report.notes.append(f"{folder} 不存在，未按它清理")
+                continue
+            if not find_files([folder])[0]:
+                report.notes.append(f"{folder} 中没有可入库的文件，未按它清理（若确要清空，请用 kb rm 逐个删除）")
+                continue
+            roots.append(str(folder.resolve()))
         return [(d["id"], d["path"]) for d in self.store.documents()
-                if any(d["path"].startswith(r + "/") for r in roots) and not Path(d["path"]).exists()]
+                if d["id"] not in exclude and any(d["path"].startswith(r + "/") for r in roots)
+                and not Path(d["path"]).exists()]
 
-    def _commit(self, batch: list[_Pending], removals: list[tuple[int, str]], report: IngestReport) -> None:
-        """One SQLite transaction; the new FAISS file is in place before it commits."""
-        if not batch and not removals:
+    def _commit(self, batch: list[_Pending], removals: list[tuple[int, str, str]], report: IngestReport,
+                actor: str = "", moves: list[tuple[int, str, str]] | None = None) -> None:
+        """One SQLite transaction; the new FAISS file is in place before it commits. Removed and
+        replaced documents go to the trash (`removals`: id, path, reason)."""
+        moves = moves or []
+        if not batch and not removals and not moves:
             return
+        actor = actor or default_actor()
         dim = batch[0].vectors.shape[1] if batch else None
         vectors = self.vectors
         if dim and len(vectors) == 0 and vectors.dim != dim:
@@ -304,27 +393,37 @@ class KnowledgeBase:
         generation = self.generation + 1
         try:
             with self.store.transaction():
-                for doc_id, path in removals:
-                    vectors.remove(self.store.remove_document(doc_id))
-                    report.removed.append(path)
+                for doc_id, path, new_hash in moves:
+                    self.store.move_document(doc_id, path, new_hash)
+                    self.store.log(actor, "移动", f"{doc_id} → {path}")
+                for doc_id, path, reason in removals:
+                    vectors.remove(self.store.remove_document(doc_id, reason))
+                    self.store.log(actor, TRASH_REASONS[reason], f"{doc_id} {path}")
+                    if reason != "edited":
+                        report.removed.append(path)
                 for item in batch:
                     if item.replaces is not None:
-                        vectors.remove(self.store.remove_document(item.replaces))
+                        vectors.remove(self.store.remove_document(item.replaces, "edited"))
                     self.store.add_document(item.doc, item.chunks, item.vectors, item.terms)
                     vectors.add(np.array([c.id for c in item.chunks], dtype=np.int64), item.vectors)
                     (report.replaced if item.replaces is not None else report.added).append(item.doc.path)
+                    self.store.log(actor, "更新" if item.replaces is not None else "新增",
+                                   f"{item.doc.id} {item.doc.path}")
                     report.chunks += len(item.chunks)
                 if batch:
                     self.store.set_meta("glossary_vocabulary", self._vocabulary)
                     self.store.set_meta("embedding_model", self.passage_model)
                     self.store.set_meta("embedding_dim", str(dim))
                     self.store.set_meta("embedding_precision", self.embedder.precision)
+                purged = self.store.empty_trash(self.config.trash_days)
                 self.store.set_meta("vector_generation", str(generation))
                 vectors.save(self.vectors_dir, generation)
         except BaseException:
             self._vectors = None  # the in-memory index may hold uncommitted changes
             raise
+        self._vectors_generation = generation
         VectorIndex.prune(self.vectors_dir, generation)
+        self.discard_uploads(purged)  # an uploaded original goes when its document leaves the trash
 
     def _terms(self, title: str, heading_path: list[str], text: str) -> str:
         """A chunk's words in the keyword index: its document's title, its heading path and its text."""
@@ -419,14 +518,67 @@ class KnowledgeBase:
     def is_empty(self) -> bool:
         return self.store.chunk_count() == 0
 
-    def remove(self, doc_id: int) -> str:
-        """Deletes a document, its chunks and vectors, and its file when it was uploaded (a copy
-        the knowledge base owns). Returns its title. Raises DocumentNotFound."""
+    def document_named(self, ref: str | int) -> dict:
+        """The one document a user means by an id, a path or a title, for changing it: an id only as
+        itself (29 never matches 慈善法(2023-12-29)), a title exactly or as normalised, never a part.
+        Raises DocumentNotFound, naming the candidates when a title matches several."""
+        docs = self.documents()
+        ref_s = str(ref).strip()
+        if ref_s.isdigit():
+            found = [d for d in docs if str(d["id"]) == ref_s]
+        else:
+            here = str(Path(ref_s).expanduser().resolve())
+            found = ([d for d in docs if d["path"] in (ref_s, here)] or [d for d in docs if d["title"] == ref_s]
+                     or [d for d in docs if normalise_title(d["title"]) == normalise_title(ref_s)])
+        if len(found) == 1:
+            return found[0]
+        if found:
+            listed = "；".join(f"{d['id']}《{d['title']}》{d['date']}" for d in found[:8])
+            raise DocumentNotFound(ref_s, f"匹配到 {len(found)} 个文档（{listed}），请用编号指定")
+        raise DocumentNotFound(ref_s, "没有这个编号或完全相同标题的文档（用 kb docs 查看编号和标题）")
+
+    def remove(self, doc_id: int, reason: str = "deleted", actor: str = "") -> str:
+        """Moves a document, its chunks and vectors to the trash (`kb restore` brings it back). An
+        uploaded file (a copy the knowledge base owns) stays on disk until the trash is emptied.
+        Returns its title. Raises DocumentNotFound."""
         doc = self.document(doc_id)
-        self._commit([], [(doc_id, doc.path)], IngestReport())
-        if self.config.is_upload(doc.path):
-            Path(doc.path).unlink(missing_ok=True)
+        self._commit([], [(doc_id, doc.path, reason)], IngestReport(), actor)
         return doc.title
+
+    def trash(self) -> list[dict]:
+        """Deleted and replaced documents, newest first, with why each went (TRASH_REASONS)."""
+        return [{**t, "reason_label": TRASH_REASONS.get(t["reason"], t["reason"])} for t in self.store.trash()]
+
+    def restore(self, doc_id: int, actor: str = "") -> str:
+        """Puts a trashed document back, with its id, chunks and vectors (recomputed when the model
+        changed since). Returns its title. Raises StoreError (not in the trash, or its file or
+        content is stored again)."""
+        actor = actor or default_actor()
+        generation = self.generation + 1
+        vectors = self.vectors
+        try:
+            with self.store.transaction():
+                ids, embeddings, model = self.store.restore_document(doc_id)
+                if ids and (model != self.passage_model or embeddings.shape[1] != vectors.dim):
+                    texts = dict(self.store.chunk_texts_of(ids))
+                    embeddings = self.embedder.encode_passages([texts[i] for i in ids])
+                    self.store.set_embeddings(ids, embeddings)
+                vectors.add(np.array(ids, dtype=np.int64), embeddings)
+                title = self.store.document(doc_id).title
+                self.store.log(actor, "恢复", f"{doc_id} {title}")
+                self.store.set_meta("vector_generation", str(generation))
+                vectors.save(self.vectors_dir, generation)
+        except BaseException:
+            self._vectors = None
+            raise
+        self._vectors_generation = generation
+        VectorIndex.prune(self.vectors_dir, generation)
+        self.words.add([normalise_title(title)])
+        return title
+
+    def audit(self, limit: int = 200) -> list[dict]:
+        """Who added, replaced, moved, deleted or restored what, newest first."""
+        return self.store.audit(limit)
 
     # ---------------------------------------------------------------- baskets
     def baskets(self) -> list[Basket]:
@@ -472,8 +624,9 @@ class KnowledgeBase:
 
     def discard_uploads(self, paths: list[str]) -> None:
         """Deletes saved uploads that did not become documents (unreadable, the same content as another
-        stored document, or skipped): the upload folder keeps only the originals of stored documents."""
-        stored = {d["path"] for d in self.documents()}
+        stored document, or skipped), or whose documents left the trash: the upload folder keeps only
+        the originals of stored and trashed documents."""
+        stored = {d["path"] for d in self.documents()} | {t["path"] for t in self.store.trash()}
         for path in {Path(p).resolve() for p in paths}:
             if self.config.is_upload(path) and str(path) not in stored:
                 path.unlink(missing_ok=True)
@@ -519,5 +672,5 @@ class KnowledgeBase:
             self.store.set_meta("vector_generation", str(generation))
             index.save(self.vectors_dir, generation)
         VectorIndex.prune(self.vectors_dir, generation)
-        self._vectors = index
+        self._vectors, self._vectors_generation = index, generation
         return len(ids)

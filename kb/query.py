@@ -40,10 +40,13 @@ class ArticleRef:
     article: str  # 第十一条, 第十条之一
 
 
+MAX_PHRASES = 5  # quoted phrases beyond these are searched as plain words (each is one SQL condition)
+
+
 def parse_query(query: str, glossary: Glossary | None = None) -> ParsedQuery:
     # lone surrogates (from a broken paste or a hostile client) cannot be tokenised or stored
     query = query.encode("utf-8", "replace").decode("utf-8")
-    phrases = [next(g for g in m.groups() if g) for m in _PHRASE.finditer(query)]
+    phrases = [next(g for g in m.groups() if g) for m in _PHRASE.finditer(query)][:MAX_PHRASES]
     text = _PHRASE.sub(lambda m: " " + next(g for g in m.groups() if g) + " ", query).strip()
     expansions = glossary.expansions(text) if glossary else []
     return ParsedQuery(text=text, phrases=[p.strip() for p in phrases if p.strip()], expansions=expansions)

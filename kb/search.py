@@ -14,6 +14,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from kb.errors import QueryError
 from kb.fusion import ChunkKey, Group, Ranking, group_by_article, reciprocal_rank_fusion
 from kb.place import Place, places_in, relation
 from kb.query import ParsedQuery, is_bare_citation, match_titles, normalise_title, parse_citation, parse_query
@@ -25,6 +26,7 @@ from kb.types import SEARCH_MODES, Filters, Hit
 from kb.vectors import VectorIndex
 
 TERM_CHARS = 6  # a query this short is a term looked up (第一议题, 兜底保障), not a question
+MAX_WORDS = 64  # a keyword query's most distinct words, whatever keyword_words says (FTS5's expression limit)
 
 
 class Searcher:
@@ -36,7 +38,7 @@ class Searcher:
                  glossary: Glossary, words: Words, pool: Executor, keyword_depth: int = 100,
                  dense_depth: int = 100, rrf_k: int = 60, keyword_weight: float = 1.0, dense_weight: float = 1.0,
                  ranker: Ranker | None = None, home_place: Place | None = None,
-                 relevance: RelevanceModel | None = None, keyword_words: int = 10):
+                 relevance: RelevanceModel | None = None, keyword_words: int = 10, max_query_chars: int = 500):
         self.store = store
         self.vectors = vectors
         self.embed_query = embed_query
@@ -51,11 +53,15 @@ class Searcher:
         self.ranker = ranker  # learned fusion; None keeps reciprocal rank fusion
         self.home_place = home_place  # the office's place, for questions that name none
         self.relevance = relevance  # whether a hit answers at all; None: every hit counts
-        self.keyword_words = keyword_words  # 0: every word
+        self.keyword_words = keyword_words  # 0: every word (up to MAX_WORDS)
+        self.max_query_chars = max_query_chars
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid") -> list[Hit]:
         if mode not in SEARCH_MODES:
             raise ValueError(f"未知的检索方式：{mode}（可选 {', '.join(SEARCH_MODES)}）")
+        if len(query) > self.max_query_chars:
+            raise QueryError(query[:20] + "……",
+                             f"检索内容过长（{len(query)} 字），请精简到 {self.max_query_chars} 字以内")
         filters = filters or Filters()
         parsed = parse_query(query, self.glossary)
         hits = self.resolve_citations(parsed.text, filters)
@@ -172,10 +178,11 @@ class Searcher:
         order. A common word adds little to BM25 and much to its time: on the full statute corpus the
         keyword query's p95 fell from 58 to 36 ms at 10 words (bench/RESULTS.md)."""
         distinct = list(dict.fromkeys(words))
-        if not self.keyword_words or len(distinct) <= self.keyword_words:
+        most = min(self.keyword_words or MAX_WORDS, MAX_WORDS)
+        if len(distinct) <= most:
             return distinct
         frequency = self.store.document_frequencies(distinct)
-        keep = set(sorted(distinct, key=lambda w: (frequency[w], distinct.index(w)))[:self.keyword_words])
+        keep = set(sorted(distinct, key=lambda w: (frequency[w], distinct.index(w)))[:most])
         return [w for w in distinct if w in keep]
 
     def _features(self, groups: list[Group], rows: dict, rankings: list[Ranking], parsed: ParsedQuery) -> np.ndarray:

@@ -140,8 +140,8 @@ def create_app(config: Config, kb: KnowledgeBase | None = None, local_only: bool
         saved, refused = [], []
         for f in files:
             try:
-                data = f.file.read(config.upload_max_mb * 2**20 + 1)  # no more than one byte past the limit
-                saved.append(save_upload(f.filename or "", data, config.uploads_path, config.upload_max_mb * 2**20))
+                data = f.file.read(config.max_file_mb * 2**20 + 1)  # no more than one byte past the limit
+                saved.append(save_upload(f.filename or "", data, config.uploads_path, config.max_file_mb * 2**20))
             except StudyKBError as exc:
                 refused.append({"file": str(exc.subject), "reason": exc.reason})
         with lock:
@@ -158,6 +158,17 @@ def create_app(config: Config, kb: KnowledgeBase | None = None, local_only: bool
     def delete(doc_id: int) -> dict:
         with lock:
             return {"deleted": doc_id, "title": kb.remove(doc_id)}
+
+    @app.get("/api/trash")
+    def trash() -> list[dict]:
+        """Deleted and replaced documents, restorable until the trash is emptied."""
+        with lock:
+            return kb.trash()
+
+    @app.post("/api/trash/{doc_id}/restore")
+    def restore(doc_id: int) -> dict:
+        with lock:
+            return {"restored": doc_id, "title": kb.restore(doc_id)}
 
     @app.get("/api/stats")
     def stats() -> dict:

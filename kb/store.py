@@ -4,6 +4,7 @@ metadata. Every change is one transaction, so a crash leaves the previous state.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -56,6 +57,26 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, seq);
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks(doc_id, article);
+-- deleted and replaced documents, kept whole (row, chunks, keyword terms, vectors) so they can be restored
+CREATE TABLE IF NOT EXISTS trash (
+    doc_id INTEGER PRIMARY KEY,  -- the document's own id (AUTOINCREMENT never hands it out again)
+    title TEXT NOT NULL,
+    path TEXT NOT NULL,
+    reason TEXT NOT NULL,  -- deleted | pruned | replaced | edited
+    trashed_at TEXT NOT NULL DEFAULT (datetime('now')),
+    embedding_model TEXT NOT NULL DEFAULT '',
+    document TEXT NOT NULL,  -- the documents row as JSON
+    chunks TEXT NOT NULL,  -- each chunk's row (without its vector) and keyword terms, as JSON
+    embeddings BLOB NOT NULL  -- the chunks' vectors, float32, in the same order
+);
+-- who changed the library, and when (never what anyone searched)
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL DEFAULT (datetime('now')),
+    user TEXT NOT NULL,
+    action TEXT NOT NULL,
+    subject TEXT NOT NULL
+);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunk_terms USING fts5(terms, tokenize = 'unicode61 remove_diacritics 0');
 CREATE VIRTUAL TABLE IF NOT EXISTS chunk_vocab USING fts5vocab(chunk_terms, 'row');
 CREATE TABLE IF NOT EXISTS baskets (
@@ -122,6 +143,12 @@ class Store:
                 if "jurisdiction" not in columns:  # a knowledge base from before jurisdictions
                     self.conn.execute("ALTER TABLE documents ADD COLUMN jurisdiction TEXT NOT NULL DEFAULT ''")
                     self.set_meta("jurisdictions_pending", "1")
+                if "text_hash" not in columns:  # from before duplicates were found by their decoded text
+                    self.conn.execute("ALTER TABLE documents ADD COLUMN text_hash TEXT NOT NULL DEFAULT ''")
+                    self.conn.executemany("UPDATE documents SET text_hash = ? WHERE id = ?",
+                                          [(text_hash(r[1]), r[0])
+                                           for r in self.conn.execute("SELECT id, text FROM documents")])
+                    self.conn.execute("CREATE INDEX IF NOT EXISTS documents_text_hash ON documents(text_hash)")
         except sqlite3.DatabaseError as exc:
             raise StoreError(self.path, f"无法打开知识库文件（{exc}）") from exc
 
@@ -156,11 +183,11 @@ class Store:
         """Insert a document with its chunks; call inside a transaction."""
         cur = self.conn.execute(
             "INSERT INTO documents(path, title, doc_type, issuer, doc_number, date, published, effective,"
-            " speaker, jurisdiction, text, source_format, content_hash, page_starts)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " speaker, jurisdiction, text, source_format, content_hash, page_starts, text_hash)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (doc.path, doc.title, doc.doc_type, doc.issuer, doc.doc_number, doc.date, doc.published,
              doc.effective, doc.speaker, doc.jurisdiction, doc.text, doc.source_format, doc.content_hash,
-             json.dumps(doc.page_starts)),
+             json.dumps(doc.page_starts), text_hash(doc.text)),
         )
         doc_id = cur.lastrowid
         vectors = np.ascontiguousarray(embeddings, dtype=np.float32)
@@ -180,12 +207,92 @@ class Store:
         self.conn.executemany("UPDATE documents SET jurisdiction = ? WHERE id = ?",
                               [(code, doc_id) for doc_id, code in codes.items()])
 
-    def remove_document(self, doc_id: int) -> list[int]:
-        """Delete a document, its chunks and their keyword entries; returns the chunk ids."""
-        ids = [r[0] for r in self.conn.execute("SELECT id FROM chunks WHERE doc_id = ?", (doc_id,))]
+    def remove_document(self, doc_id: int, reason: str) -> list[int]:
+        """Move a document, its chunks, their keyword entries and vectors to the trash (`reason`: deleted,
+        pruned, replaced, edited); returns the chunk ids. Call inside a transaction."""
+        document = self.conn.execute("SELECT * FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        if document is None:
+            return []
+        rows = self.conn.execute(
+            "SELECT c.*, t.terms FROM chunks c LEFT JOIN chunk_terms t ON t.rowid = c.id"
+            " WHERE c.doc_id = ? ORDER BY c.id", (doc_id,)).fetchall()
+        chunks = [{k: r[k] for k in r.keys() if k != "embedding"} for r in rows]
+        vectors = b"".join(r["embedding"] or b"" for r in rows)
+        self.conn.execute(
+            "INSERT OR REPLACE INTO trash(doc_id, title, path, reason, embedding_model, document, chunks, embeddings)"
+            " VALUES (?,?,?,?,?,?,?,?)",
+            (doc_id, document["title"], document["path"], reason, self.get_meta("embedding_model") or "",
+             json.dumps(dict(document), ensure_ascii=False), json.dumps(chunks, ensure_ascii=False), vectors))
+        ids = [r["id"] for r in rows]
         self.conn.executemany("DELETE FROM chunk_terms WHERE rowid = ?", [(i,) for i in ids])
         self.conn.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
         return ids
+
+    def trash(self) -> list[dict]:
+        """The trash, the most recently removed first (without the documents' text)."""
+        rows = self.conn.execute("SELECT doc_id, title, path, reason, trashed_at, embedding_model,"
+                                 " json_array_length(chunks) AS chunks FROM trash"
+                                 " ORDER BY trashed_at DESC, doc_id DESC")
+        return [dict(r) for r in rows]
+
+    def restore_document(self, doc_id: int) -> tuple[list[int], np.ndarray, str]:
+        """Puts a trashed document back with its id, chunks and keyword entries (call inside a
+        transaction); returns its chunk ids, their vectors and the model that computed them.
+        Raises StoreError when it is not in the trash, or its file or content is stored again."""
+        row = self.conn.execute("SELECT * FROM trash WHERE doc_id = ?", (doc_id,)).fetchone()
+        if row is None:
+            raise StoreError(f"编号 {doc_id}", "回收站中没有这个文档（用 kb trash 查看）")
+        document = json.loads(row["document"])
+        taken = self.document_by_path(document["path"])
+        if taken is not None:
+            raise StoreError(row["title"], f"同一文件的另一版本《{taken.title}》（编号 {taken.id}）仍在知识库中，"
+                                           "请先删除它再恢复")
+        same = self.document_by_hash(document["content_hash"])
+        if same is not None:
+            raise StoreError(row["title"], f"内容相同的文档《{same.title}》（编号 {same.id}）已在知识库中")
+        columns = [c for c in document if c in self._columns("documents")]
+        self.conn.execute(f"INSERT INTO documents({','.join(columns)}) VALUES ({','.join('?' * len(columns))})",
+                          [document[c] for c in columns])
+        if "text_hash" not in document:
+            self.conn.execute("UPDATE documents SET text_hash = ? WHERE id = ?", (text_hash(document["text"]), doc_id))
+        chunk_columns = self._columns("chunks") - {"embedding"}
+        vectors = np.frombuffer(row["embeddings"], dtype=np.float32)
+        chunks = json.loads(row["chunks"])
+        vectors = vectors.reshape(len(chunks), -1) if chunks else vectors.reshape(0, 0)
+        for chunk, vector in zip(chunks, vectors, strict=True):
+            names = [c for c in chunk if c in chunk_columns]
+            self.conn.execute(f"INSERT INTO chunks({','.join(names)}, embedding)"
+                              f" VALUES ({','.join('?' * len(names))}, ?)",
+                              [chunk[c] for c in names] + [vector.tobytes()])
+            self.conn.execute("INSERT INTO chunk_terms(rowid, terms) VALUES (?, ?)",
+                              (chunk["id"], chunk["terms"] or ""))
+        self.conn.execute("DELETE FROM trash WHERE doc_id = ?", (doc_id,))
+        return [c["id"] for c in chunks], vectors, row["embedding_model"]
+
+    def empty_trash(self, older_than_days: float) -> list[str]:
+        """Deletes trashed documents removed more than this many days ago; returns their paths."""
+        return [r[0] for r in self.conn.execute(
+            "DELETE FROM trash WHERE trashed_at <= datetime('now', ?) RETURNING path", (f"-{older_than_days} days",))]
+
+    def _columns(self, table: str) -> set[str]:
+        return {r[1] for r in self.conn.execute(f"PRAGMA table_info({table})")}
+
+    def move_document(self, doc_id: int, path: str, content_hash: str) -> None:
+        """A stored document's file was moved or renamed (the same content found at another path)."""
+        self.conn.execute("UPDATE documents SET path = ?, content_hash = ? WHERE id = ?", (path, content_hash, doc_id))
+
+    def document_by_text(self, text: str) -> Document | None:
+        """A stored document with exactly this text (the same file saved in another encoding)."""
+        row = self.conn.execute(f"SELECT {','.join(DOC_COLUMNS)} FROM documents WHERE text_hash = ?",
+                                (text_hash(text),)).fetchone()
+        return _document(row) if row else None
+
+    def log(self, user: str, action: str, subject: str) -> None:
+        """One line of the audit log: who added, replaced, deleted or restored what."""
+        self.conn.execute("INSERT INTO audit(user, action, subject) VALUES (?, ?, ?)", (user, action, subject))
+
+    def audit(self, limit: int = 200) -> list[dict]:
+        return [dict(r) for r in self.conn.execute("SELECT * FROM audit ORDER BY id DESC LIMIT ?", (limit,))]
 
     def document(self, doc_id: int) -> Document | None:
         row = self.conn.execute(f"SELECT {','.join(DOC_COLUMNS)} FROM documents WHERE id = ?",
@@ -258,6 +365,13 @@ class Store:
 
     def chunk_texts(self) -> Iterator[tuple[int, str]]:
         yield from self.conn.execute("SELECT id, text FROM chunks ORDER BY id")
+
+    def chunk_texts_of(self, ids: list[int]) -> list[tuple[int, str]]:
+        out = []
+        for i in range(0, len(ids), 500):  # SQLite's parameter limit
+            part = ids[i:i + 500]
+            out += self.conn.execute(f"SELECT id, text FROM chunks WHERE id IN ({','.join('?' * len(part))})", part)
+        return [tuple(r) for r in out]
 
     def chunks_for_terms(self) -> list[tuple[int, str, list[str], str]]:
         """(chunk id, document title, heading path, text) of every chunk: what its keyword terms are made of."""
@@ -375,6 +489,11 @@ class Store:
 
 def _statements(script: str) -> list[str]:
     return [s.strip() for s in script.split(";\n") if s.strip()]
+
+
+def text_hash(text: str) -> str:
+    """The decoded text's fingerprint: one text saved as UTF-8, GBK or UTF-16 is one document."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _document(row: sqlite3.Row) -> Document:

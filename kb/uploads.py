@@ -12,6 +12,7 @@ from ingest import SUPPORTED_SUFFIXES, content_hash
 from kb.errors import UploadError
 
 NAME_MAX = 100
+NAME_MAX_BYTES = 200  # file systems allow 255 bytes a name: room for "-2", ".part" and the suffix
 
 
 def safe_name(name: str) -> str:
@@ -24,6 +25,8 @@ def safe_name(name: str) -> str:
     if not dot:
         stem, suffix = base, ""
     stem = stem[:NAME_MAX] or "上传文件"
+    while len(stem.encode("utf-8")) > NAME_MAX_BYTES:  # 100 Chinese characters are 300 bytes
+        stem = stem[:-1]
     return f"{stem}.{suffix[:10]}" if suffix else stem
 
 
@@ -51,6 +54,10 @@ def save_upload(name: str, data: bytes, folder: Path, max_bytes: int) -> Path:
     if path.resolve().parent != folder.resolve():  # belt and braces: never outside the folder
         raise UploadError(name, "文件名无效")
     tmp = path.with_name(f".{path.name}.part")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    except OSError as exc:  # a full disk, a read-only folder: this file fails, the others go on
+        tmp.unlink(missing_ok=True)
+        raise UploadError(name, f"无法保存上传的文件（{exc.strerror or exc}）") from exc
     return path

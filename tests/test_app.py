@@ -242,10 +242,14 @@ def test_library_uploads_reports_each_file_and_deletes(app, app_data):
     app.selectbox(key="delete_doc").set_value(doc_id).run()
     app.checkbox[0].check().run()
     buttons(app, "删除")[0].click().run()
-    assert [plain(s.value) for s in app.success] == ["已删除《关于做好冬季救助工作的通知》"]
+    assert [plain(s.value) for s in app.success] == ["已将《关于做好冬季救助工作的通知》移入回收站"]
     assert len(app.dataframe[0].value) == before
-    assert not (uploads / "通知_1_.txt").exists()
+    assert (uploads / "通知_1_.txt").exists()  # its original stays while it can be restored
     assert not app.checkbox[0].value  # the next deletion asks again
+    assert "回收站（1 份）" in [e.label for e in app.expander]
+    buttons(app, "恢复")[0].click().run()
+    assert [plain(s.value) for s in app.success] == ["已恢复《关于做好冬季救助工作的通知》"]
+    assert len(app.dataframe[0].value) == before + 1 and "回收站（0 份）" in [e.label for e in app.expander]
 
 
 def new_basket(at: AppTest, name: str) -> None:
@@ -359,7 +363,7 @@ def test_markdown_export_holds_passages_citations_and_reference_list(app, media)
 
 
 def test_upload_over_the_size_limit_is_refused(app_data, minilm_dir, monkeypatch, tmp_path):
-    (tmp_path / "studykb.toml").write_text("upload_max_mb = 1\n", encoding="utf-8")
+    (tmp_path / "studykb.toml").write_text("max_file_mb = 1\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)  # the working directory's studykb.toml is read too
     monkeypatch.setenv("STUDYKB_DATA", str(app_data))
     monkeypatch.setenv("STUDYKB_MODEL", str(minilm_dir))

@@ -142,12 +142,12 @@ def test_stats_json_counts_what_docs_json_lists(kb, shared):
 def test_rm_removes_a_document_by_id_relative_path_or_absolute_path(tmp_path, kb, shared, monkeypatch):
     data = shutil.copytree(shared, tmp_path / "data")
     listed = docs(kb, data)
-    code, out, _ = kb(data, "rm", str(listed[VAGRANTS_TITLE]["id"]))
-    assert code == 0 and f"已删除《{VAGRANTS_TITLE}》" in out
+    code, out, _ = kb(data, "rm", str(listed[VAGRANTS_TITLE]["id"]), "--yes")
+    assert code == 0 and f"已将《{VAGRANTS_TITLE}》移入回收站" in out
     folder = Path(listed[DIVISIONS_TITLE]["path"]).parent
     monkeypatch.chdir(folder.parent)
-    assert kb(data, "rm", f"{folder.name}/{DIVISIONS.name}")[0] == 0  # as typed to `kb ingest`
-    assert kb(data, "rm", listed[REPORT_TITLE]["path"])[0] == 0
+    assert kb(data, "rm", f"{folder.name}/{DIVISIONS.name}", "--yes")[0] == 0  # as typed to `kb ingest`
+    assert kb(data, "rm", listed[REPORT_TITLE]["path"], "--yes")[0] == 0
     assert set(docs(kb, data)) == set(listed) - {VAGRANTS_TITLE, DIVISIONS_TITLE, REPORT_TITLE}
     assert (folder / DIVISIONS.name).exists()  # the user's own file stays
 

@@ -174,7 +174,7 @@ def test_cli_text_output_stats_and_errors(capsys, data_dir):
     code, out, _ = run(capsys, data_dir, "stats")
     assert code == 0 and "文档 25 个" in out and "multilingual-e5-small" in out
     code, _, err = run(capsys, data_dir, "rm", "不存在的文档")
-    assert code == 1 and "找不到文档" in err
+    assert code == 1 and "没有这个编号或完全相同标题的文档" in err
     code, _, err = run(capsys, data_dir, "search", "低保", "--doc", "不存在的文档")
     assert code == 1 and "错误" in err
     with pytest.raises(SystemExit):

@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -265,7 +266,7 @@ def test_the_door_for_interfaces_document_context_emptiness(tmp_path, minilm_con
         kb.remove(9999)
 
 
-def test_remove_deletes_an_uploaded_copy_and_never_a_users_file(tmp_path, minilm_config):
+def test_an_uploaded_copy_leaves_with_its_document_from_the_trash_and_a_users_file_never(tmp_path, minilm_config):
     kb = KnowledgeBase(minilm_config)
     uploaded = copy_files(minilm_config.uploads_path, REPORT) / REPORT.name
     own = copy_files(tmp_path / "mine", SMALL[0]) / SMALL[0].name
@@ -273,7 +274,10 @@ def test_remove_deletes_an_uploaded_copy_and_never_a_users_file(tmp_path, minilm
     ids = {d["path"]: d["id"] for d in kb.documents()}
     kb.remove(ids[str(uploaded.resolve())])
     kb.remove(ids[str(own.resolve())])
-    assert not uploaded.exists() and own.exists() and kb.is_empty()
+    assert kb.is_empty() and uploaded.exists() and own.exists()  # in the trash, restorable
+    kb.config = replace(kb.config, trash_days=0)  # the trash is emptied at the next commit
+    kb.ingest([copy_files(tmp_path / "more", SMALL[1])], progress=False)
+    assert not kb.trash() and not uploaded.exists() and own.exists()
 
 
 def test_segmentation_belongs_to_the_knowledge_base_not_to_jieba(tmp_path, minilm_config):
@@ -377,12 +381,31 @@ def test_a_long_question_is_not_echoed_whole(tmp_path, minilm_config):
     folder = copy_files(tmp_path / "docs", SMALL[0])
     kb = KnowledgeBase(minilm_config)
     kb.ingest([folder], progress=False)
-    question = "最低生活保障怎么申请" * 200  # 2,000 characters pasted into the box
+    question = "最低生活保障怎么申请" * 50  # 500 characters pasted into the box: the most a query may have
     answer = kb.ask(question)
     first = answer.text.splitlines()[0]
     quoted = first.split("”")[0].removeprefix("关于“")
     assert answer.sources and first.startswith("关于“最低生活保障怎么申请") and quoted.endswith("……")
     assert len(quoted) == 40 + 2
+
+
+def test_a_query_past_the_limit_is_refused_with_its_length_and_hostile_ones_do_not_crash(tmp_path, minilm_config):
+    from kb.errors import QueryError
+
+    kb = KnowledgeBase(minilm_config)
+    kb.ingest([copy_files(tmp_path / "docs", SMALL[0])], progress=False)
+    with pytest.raises(QueryError, match="501 字"):
+        kb.search("申" * 501)
+    with pytest.raises(QueryError):
+        kb.ask("申" * 501)
+    many_quotes = "".join(f'"{chr(0x4e00 + i)}{chr(0x4e10 + i)}"' for i in range(120))  # 480 characters
+    many_words = " ".join(f"词{chr(0x4e00 + i)}" for i in range(160))
+    for query in (many_quotes, many_words, "\ud800救助\udfff", "第10000条", "第99999999条之一", '"', "NEAR(a b)",
+                  "'; DROP TABLE chunks; --", "社会救助暂行办法第0条"):
+        for mode in ("hybrid", "keyword", "dense"):
+            assert isinstance(kb.search(query, k=3, mode=mode), list)
+        assert kb.ask(query).text
+    kb.close()
 
 
 def test_a_citation_lookup_and_the_listings_need_no_model(tmp_path, minilm_config):

@@ -135,8 +135,15 @@ def test_upload_read_and_delete(api):
     assert result["hits"][0]["doc_id"] == doc["id"]
     status, deleted = get(url, f"/api/documents/{doc['id']}", method="DELETE")
     assert status == 200 and deleted["title"] == "关于做好冬季救助工作的通知"
-    assert not (data / "uploads" / "冬季救助通知.txt").exists()
     assert get(url, f"/api/documents/{doc['id']}")[0] == 404
+    status, trash = get(url, "/api/trash")  # deleted is not lost: the trash holds it, and gives it back
+    assert status == 200 and [t["doc_id"] for t in trash] == [doc["id"]] and trash[0]["reason"] == "deleted"
+    assert (data / "uploads" / "冬季救助通知.txt").exists()  # its original stays while it is in the trash
+    status, restored = get(url, f"/api/trash/{doc['id']}/restore", "POST")
+    assert status == 200 and restored["title"] == "关于做好冬季救助工作的通知"
+    assert get(url, "/api/search" + query(q="夜间巡查", k=1))[1]["hits"][0]["doc_id"] == doc["id"]
+    status, again = get(url, f"/api/trash/{doc['id']}/restore", "POST")
+    assert status == 400 and "回收站中没有" in again["error"]
 
 
 def test_stats_and_the_offline_api_page(api):
