@@ -17,9 +17,10 @@ import streamlit as st
 
 from ingest import DOC_TYPES, SUPPORTED_SUFFIXES
 from kb.answer import Answer
+from kb.auth import ROLES, Users, authorise
 from kb.baskets import BasketItem, move
 from kb.config import Config
-from kb.errors import QueryError, StudyKBError, UploadError
+from kb.errors import AccessError, QueryError, StudyKBError, UploadError
 from kb.library import KnowledgeBase
 from kb.place import Place
 from kb.query import parse_query
@@ -61,6 +62,7 @@ def main() -> None:
     # the icon is a file of ours: a :material/…: page icon is fetched from fonts.gstatic.com
     st.set_page_config(page_title="学习资料知识库", page_icon=str(ICON), layout="wide")
     config = Config.load()
+    check_address(config)
     try:
         kb, lock = open_kb(str(config.data_dir), config.model)
         LOCK[:] = [lock]
@@ -81,10 +83,56 @@ def main() -> None:
             basket = current_basket(kb)
             st.caption(escape(f"已收录 {len(docs)} 份文档 · {basket.name if basket else '素材篮'} "
                               f"{basket.items if basket else 0} 条"))
+            sign_in(config)
         try:
             page[state.page](kb, config, docs)
         except StudyKBError as exc:  # e.g. a document another session just deleted
             st.error(f"出错了：{exc}")
+
+
+# ------------------------------------------------------------------ who may change the library
+
+def sign_in(config: Config) -> None:
+    """The sidebar's sign-in, shown once users are configured (kb user add): reading needs none."""
+    users = Users(config.users_path)
+    if not users.configured:
+        return
+    state = st.session_state
+    if state.get("signed_in") in users.users:
+        user = users.users[state.signed_in]
+        st.caption(escape(f"已登录：{user.name}（{ROLES[user.role].split('（')[0]}）"))
+        if st.button("退出登录", key="sign_out"):
+            state.pop("signed_in")
+            st.rerun()
+        return
+    with st.expander("登录（上传、删除、恢复需要）"), st.form("sign_in", border=False):
+        name = st.text_input("用户名")
+        password = st.text_input("密码", type="password")
+        if st.form_submit_button("登录"):
+            user = users.sign_in(name, password)
+            if user is None:
+                st.error("用户名或密码不对")
+            else:
+                state.signed_in = user.name
+                st.rerun()
+
+
+def editor(config: Config) -> str | None:
+    """The name this session's changes are recorded under, or None when it may not change the library."""
+    users = Users(config.users_path)
+    try:
+        return authorise(users, users.users.get(st.session_state.get("signed_in", "")))
+    except AccessError:
+        return None
+
+
+def check_address(config: Config) -> None:
+    """Served beyond this machine only once users are configured: otherwise anyone could change it."""
+    address = st.get_option("server.address") or ""
+    if address not in ("localhost", "127.0.0.1", "::1") and not Users(config.users_path).configured:
+        st.error(f"本界面正在监听 {address or '所有网卡'}，但还没有设置用户，任何人都能修改文库。请先用 "
+                 "`kb user add 用户名 --role editor` 建立用户，或只在本机启动（--server.address localhost）。")
+        st.stop()
 
 
 # ------------------------------------------------------------------ shared parts
@@ -301,6 +349,13 @@ def library_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
     state = st.session_state
     state.setdefault("upload_round", 0)
     suffixes = sorted({s.lstrip(".") for s in SUPPORTED_SUFFIXES})
+    actor = editor(config)
+    if actor is None:
+        st.info("上传、删除和恢复文档需要编辑权限：请先在侧栏登录。")
+        library_table(docs)
+        trash_section(kb, config, can_restore=False)
+        return
+    state.actor = actor
     st.html(UPLOADER_STYLE)
     files = st.file_uploader(f"上传文件（{'、'.join(suffixes)}；每个文件不超过 {config.max_file_mb} MB）",
                              accept_multiple_files=True, key=f"uploads-{state.upload_round}")
@@ -312,10 +367,17 @@ def library_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
         getattr(st, kind)(escape(message))
     version_choices(kb, config)
 
+    if not library_table(docs):
+        return
+    delete_section(kb, config, docs)
+    trash_section(kb, config)
+
+
+def library_table(docs: list[dict]) -> bool:
     st.subheader(f"已收录文档（{len(docs)} 份）")
     if not docs:
         st.info("知识库是空的。请上传文件，或在命令行运行 `kb ingest 文件夹`。")
-        return
+        return False
     st.dataframe(
         [{"编号": d["id"], "标题": d["title"], "类型": DOC_TYPES.get(d["doc_type"], d["doc_type"]),
           "发布机关": d["issuer"], "适用地域": Place(d["jurisdiction"]).label, "文号": d["doc_number"],
@@ -323,6 +385,11 @@ def library_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
           "片段数": d["chunks"], "文件名": Path(d["path"]).name,
           "格式": d["source_format"], "入库时间": local_time(d["added_at"])} for d in docs],
         hide_index=True, width="stretch")
+    return True
+
+
+def delete_section(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
+    state = st.session_state
     with st.expander("删除文档"):
         # nothing chosen in advance; each entry says which file it came from and when, so two copies differ
         titles = {d["id"]: f"{d['title']}（{d['date'] or '无日期'}；{Path(d['path']).name}，"
@@ -332,14 +399,13 @@ def library_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
         confirm = st.checkbox(f"确认删除（移入回收站，{config.trash_days:g} 天内可恢复）",
                               key=f"delete_confirm-{state.upload_round}")
         if st.button("删除", disabled=not confirm or doc_id is None):
-            title = kb.remove(doc_id)
+            title = kb.remove(doc_id, actor=state.actor)
             state.ingest_messages = [("success", f"已将《{title}》移入回收站")]
             state.upload_round += 1  # unticks the confirmation
             st.rerun()
-    trash_section(kb, config)
 
 
-def trash_section(kb: KnowledgeBase, config: Config) -> None:
+def trash_section(kb: KnowledgeBase, config: Config, can_restore: bool = True) -> None:
     """Deleted, pruned and replaced documents, each restorable until the trash is emptied."""
     trash = kb.trash()
     with st.expander(f"回收站（{len(trash)} 份）"):
@@ -350,9 +416,9 @@ def trash_section(kb: KnowledgeBase, config: Config) -> None:
             left, right = st.columns([5, 1])
             left.markdown(escape(f"《{item['title']}》 {item['reason_label']}，{local_time(item['trashed_at'])}，"
                                  f"{item['chunks']} 个片段（{Path(item['path']).name}）"))
-            if right.button("恢复", key=f"restore-{item['doc_id']}"):
+            if can_restore and right.button("恢复", key=f"restore-{item['doc_id']}"):
                 try:
-                    title = kb.restore(item["doc_id"])
+                    title = kb.restore(item["doc_id"], actor=st.session_state.actor)
                     st.session_state.ingest_messages = [("success", f"已恢复《{title}》")]
                 except StudyKBError as exc:
                     st.session_state.ingest_messages = [("warning", exc.reason)]
@@ -397,7 +463,7 @@ def run_ingest(kb: KnowledgeBase, config: Config, paths: list[Path]) -> list[tup
     def progress(done: int, total: int) -> None:
         bar.progress(done / total if total else 1.0, text=f"正在向量化：{done}/{total} 段")
 
-    report = kb.ingest(paths, progress=False, on_progress=progress)
+    report = kb.ingest(paths, progress=False, on_progress=progress, actor=st.session_state.actor)
     bar.progress(1.0, text="完成")
     kb.discard_uploads([path for path, _ in report.failed + report.duplicates])
     names = {str(p.resolve()): p.name for p in paths}
@@ -446,16 +512,23 @@ def version_choices(kb: KnowledgeBase, config: Config) -> None:
                         continue
                     removed.add(d["id"])
                     try:
-                        replaced.append((d, kb.remove(d["id"], reason="replaced")))
+                        replaced.append((d, kb.remove(d["id"], reason="replaced", actor=st.session_state.actor)))
                     except StudyKBError:
                         pass  # already gone (another session removed it)
-                done = run_ingest(kb, config, [Path(path)])
-                messages += done
-                if any(kind == "success" for kind, _ in done):
-                    messages += [("success", f"已替换《{title}》（{Path(d['path']).name}）") for d, title in replaced]
-                else:
-                    for d, _ in replaced:
-                        kb.restore(d["id"])
+                done = []
+                try:
+                    done = run_ingest(kb, config, [Path(path)])
+                finally:  # whatever happened to the new file, the old ones are not left in the trash for it
+                    messages += done
+                    if any(kind == "success" for kind, _ in done):
+                        messages += [("success", f"已替换《{title}》（{Path(d['path']).name}）")
+                                     for d, title in replaced]
+                    else:
+                        for d, title in replaced:
+                            try:
+                                kb.restore(d["id"], actor=st.session_state.actor)
+                            except StudyKBError as exc:
+                                messages.append(("warning", f"《{title}》仍在回收站中：{exc.reason}"))
         finally:
             st.session_state.pending_versions = []
         st.session_state.ingest_messages = messages

@@ -151,7 +151,14 @@ def scan(paths: list[Path], sizes: ChunkSizes | None = None, overrides: dict | N
     A bad manifest, link or file is yielded with its error and never stops the others."""
     limits = limits or Limits()
     manifest: dict[str, dict] = {}
-    folders = {m.parent.resolve() for p in paths if p.is_dir() for m in p.rglob(MANIFEST)}
+    folders = set()
+    for root in (p for p in paths if p.is_dir()):
+        for found in root.rglob(MANIFEST):
+            problem = _link_problem(found, root.resolve()) if found.is_symlink() else ""
+            if problem:
+                yield Scanned(str(found), error=ReadError(found, problem))
+            else:
+                folders.add(found.parent.resolve())
     for found in sorted(folders):  # each once, however many of the named paths hold it
         try:
             manifest.update(read_manifest(found))

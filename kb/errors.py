@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from ingest.errors import ReadError, StudyKBError
 
-__all__ = ["BasketError", "ConfigError", "DocumentNotFound", "ModelError", "ModelMismatchError", "QueryError",
-           "ReadError", "RemoteError", "StoreError", "StudyKBError", "UploadError"]
+__all__ = ["AccessError", "BasketError", "ConfigError", "DocumentNotFound", "ModelError", "ModelMismatchError",
+           "QueryError", "ReadError", "RemoteError", "StoreError", "StudyKBError", "UploadError"]
 
 
 class ConfigError(StudyKBError):
@@ -48,3 +48,11 @@ class RemoteError(StudyKBError):
 
 class QueryError(StudyKBError):
     """A query that cannot be searched as given (too long)."""
+
+
+class AccessError(StudyKBError):
+    """A change to the library by someone not signed in (`signed_in` False) or without the role."""
+
+    def __init__(self, subject: str, reason: str, signed_in: bool = False):
+        super().__init__(subject, reason)
+        self.signed_in = signed_in

@@ -185,10 +185,14 @@ class KnowledgeBase:
         if self._vectors is not None and self.generation != self._vectors_generation:
             self._vectors = None  # another process committed: read its index (one SELECT per search)
             self.words.add([normalise_title(t) for _, t, _ in self.store.titles()])
+            stored = self.store.get_meta("embedding_model")
+            if self.check_model and stored and stored != self.passage_model:  # another process re-embedded
+                raise ModelMismatchError(self.config.db_path, f"另一进程已用模型“{stored}”重建了向量，本进程仍在用"
+                                                              f"“{self.passage_model}”：请重新启动")
         if self._vectors is None:
             dim = int(self.store.get_meta("embedding_dim") or 0)
-            index = VectorIndex.load(self.vectors_dir, self.generation, dim) if dim else None
-            generation = self.generation
+            generation = self.generation  # once: the file and the number must agree
+            index = VectorIndex.load(self.vectors_dir, generation, dim) if dim else None
             if index is None or len(index) != self.store.chunk_count():
                 index = self._rebuild_vectors(dim)
             self._vectors, self._vectors_generation = index, generation
@@ -387,20 +391,21 @@ class KnowledgeBase:
             return
         actor = actor or default_actor()
         dim = batch[0].vectors.shape[1] if batch else None
-        vectors = self.vectors
-        if dim and len(vectors) == 0 and vectors.dim != dim:
-            vectors = self._vectors = VectorIndex(dim)
-        generation = self.generation + 1
         try:
             with self.store.transaction():
-                for doc_id, path, new_hash in moves:
-                    self.store.move_document(doc_id, path, new_hash)
-                    self.store.log(actor, "移动", f"{doc_id} → {path}")
-                for doc_id, path, reason in removals:
+                # read inside the write lock: another process may have committed while this one waited
+                vectors = self.vectors
+                if dim and len(vectors) == 0 and vectors.dim != dim:
+                    vectors = self._vectors = VectorIndex(dim)
+                generation = self.generation + 1
+                for doc_id, path, reason in removals:  # before moves: a file may be moved onto a stored one's path
                     vectors.remove(self.store.remove_document(doc_id, reason))
                     self.store.log(actor, TRASH_REASONS[reason], f"{doc_id} {path}")
                     if reason != "edited":
                         report.removed.append(path)
+                for doc_id, path, new_hash in moves:
+                    self.store.move_document(doc_id, path, new_hash)
+                    self.store.log(actor, "移动", f"{doc_id} → {path}")
                 for item in batch:
                     if item.replaces is not None:
                         vectors.remove(self.store.remove_document(item.replaces, "edited"))
@@ -554,10 +559,10 @@ class KnowledgeBase:
         changed since). Returns its title. Raises StoreError (not in the trash, or its file or
         content is stored again)."""
         actor = actor or default_actor()
-        generation = self.generation + 1
-        vectors = self.vectors
         try:
             with self.store.transaction():
+                vectors = self.vectors  # inside the write lock (see _commit)
+                generation = self.generation + 1
                 ids, embeddings, model = self.store.restore_document(doc_id)
                 if ids and (model != self.passage_model or embeddings.shape[1] != vectors.dim):
                     texts = dict(self.store.chunk_texts_of(ids))

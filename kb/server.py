@@ -23,8 +23,9 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from ingest.types import DOC_TYPES
+from kb.auth import Users, authorise
 from kb.config import Config
-from kb.errors import DocumentNotFound, StudyKBError
+from kb.errors import AccessError, ConfigError, DocumentNotFound, StudyKBError
 from kb.library import KnowledgeBase
 from kb.place import Place, place_by_code, place_by_name
 from kb.types import SEARCH_MODES, Filters
@@ -81,7 +82,17 @@ def create_app(config: Config, kb: KnowledgeBase | None = None, local_only: bool
     @app.exception_handler(StudyKBError)
     def studykb_error(request: Request, exc: StudyKBError) -> JSONResponse:
         status = 404 if isinstance(exc, DocumentNotFound) else 400
+        if isinstance(exc, AccessError):
+            status = 403 if exc.signed_in else 401
         return error(status, exc.reason, str(exc.subject))
+
+    def editor(request: Request, role: str = "editor") -> str:
+        """Who makes a change: the user of the request's token (users.toml is read again each time, so
+        `kb user` and `kb token` take effect without a restart). Raises AccessError."""
+        users = Users(config.users_path)
+        header = request.headers.get("authorization", "")
+        token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+        return authorise(users, users.by_token(token) if token else None, role)
 
     @app.exception_handler(RequestValidationError)
     def bad_parameters(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -136,7 +147,9 @@ def create_app(config: Config, kb: KnowledgeBase | None = None, local_only: bool
         return {"id": doc_id, **doc}
 
     @app.post("/api/documents", status_code=201)
-    def upload(files: Annotated[list[UploadFile], File(description="PDF、DOCX、TXT、MD、HTML 文件")]) -> dict:
+    def upload(request: Request,
+               files: Annotated[list[UploadFile], File(description="PDF、DOCX、TXT、MD、HTML 文件")]) -> dict:
+        actor = editor(request)
         saved, refused = [], []
         for f in files:
             try:
@@ -145,7 +158,7 @@ def create_app(config: Config, kb: KnowledgeBase | None = None, local_only: bool
             except StudyKBError as exc:
                 refused.append({"file": str(exc.subject), "reason": exc.reason})
         with lock:
-            report = kb.ingest(list(dict.fromkeys(saved)), progress=False) if saved else None
+            report = kb.ingest(list(dict.fromkeys(saved)), progress=False, actor=actor) if saved else None
             if report:  # what did not become a document leaves nothing behind
                 kb.discard_uploads([path for path, _ in report.failed + report.duplicates])
         failed = refused + [{"file": Path(p).name, "reason": r} for p, r in (report.failed if report else [])]
@@ -155,9 +168,10 @@ def create_app(config: Config, kb: KnowledgeBase | None = None, local_only: bool
                 "failed": failed, "chunks": report.chunks if report else 0}
 
     @app.delete("/api/documents/{doc_id}")
-    def delete(doc_id: int) -> dict:
+    def delete(doc_id: int, request: Request) -> dict:
+        actor = editor(request)
         with lock:
-            return {"deleted": doc_id, "title": kb.remove(doc_id)}
+            return {"deleted": doc_id, "title": kb.remove(doc_id, actor=actor)}
 
     @app.get("/api/trash")
     def trash() -> list[dict]:
@@ -166,9 +180,10 @@ def create_app(config: Config, kb: KnowledgeBase | None = None, local_only: bool
             return kb.trash()
 
     @app.post("/api/trash/{doc_id}/restore")
-    def restore(doc_id: int) -> dict:
+    def restore(doc_id: int, request: Request) -> dict:
+        actor = editor(request)
         with lock:
-            return {"restored": doc_id, "title": kb.restore(doc_id)}
+            return {"restored": doc_id, "title": kb.restore(doc_id, actor=actor)}
 
     @app.get("/api/stats")
     def stats() -> dict:
@@ -208,5 +223,8 @@ def request_filters(kb: KnowledgeBase, types, date_from, date_to, issuers, docs,
 
 def serve(config: Config, host: str, port: int) -> None:
     import uvicorn
+
+    if host not in LOCAL_NAMES and not Users(config.users_path).configured:
+        raise ConfigError(f"--host {host}", "对其他机器开放前，请先用 kb user add 建立用户：否则任何人都能修改文库")
 
     uvicorn.run(create_app(config, local_only=host in LOCAL_NAMES), host=host, port=port, log_level="warning")

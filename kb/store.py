@@ -271,8 +271,11 @@ class Store:
 
     def empty_trash(self, older_than_days: float) -> list[str]:
         """Deletes trashed documents removed more than this many days ago; returns their paths."""
-        return [r[0] for r in self.conn.execute(
-            "DELETE FROM trash WHERE trashed_at <= datetime('now', ?) RETURNING path", (f"-{older_than_days} days",))]
+        # strictly older: what this transaction trashed stays, whatever trash_days says
+        since = (f"-{older_than_days} days",)
+        paths = [r[0] for r in self.conn.execute("SELECT path FROM trash WHERE trashed_at < datetime('now', ?)", since)]
+        self.conn.execute("DELETE FROM trash WHERE trashed_at < datetime('now', ?)", since)  # not RETURNING: old SQLite
+        return paths
 
     def _columns(self, table: str) -> set[str]:
         return {r[1] for r in self.conn.execute(f"PRAGMA table_info({table})")}

@@ -453,3 +453,34 @@ def test_an_upload_matching_a_stored_document_asks_replace_version_or_skip(app, 
     assert len(after) == 1 and after[0]["path"].endswith("社会救助暂行办法.txt")
     assert len(app.dataframe[0].value) == len(before)
     assert library.document(after[0]["id"]).text.strip() == text.strip()
+
+
+def test_with_users_configured_the_library_changes_only_after_sign_in(app, app_data):
+    from kb.auth import Users
+
+    users_file = app_data / "users.toml"
+    try:
+        Users(users_file).add("wang", "editor", "正确的密码12345")
+        Users(users_file).add("zhao", "reader", "另一个密码12345")
+        go(app, "文库")
+        assert not app.file_uploader and "请先在侧栏登录" in app.info[0].value
+        assert len(app.dataframe[0].value) > 0  # reading stays open
+        form = [t for t in app.sidebar.text_input]
+        form[0].set_value("wang")
+        form[1].set_value("错误的密码")
+        app.sidebar.button[0].click().run()  # the form's 登录
+        assert "用户名或密码不对" in [e.value for e in app.sidebar.error] and not app.file_uploader
+        form = [t for t in app.sidebar.text_input]
+        form[0].set_value("zhao")
+        form[1].set_value("另一个密码12345")
+        app.sidebar.button[0].click().run()
+        assert not app.file_uploader  # a reader signs in, and still may not change the library
+        buttons(app, "退出登录")[0].click().run()
+        form = [t for t in app.sidebar.text_input]
+        form[0].set_value("wang")
+        form[1].set_value("正确的密码12345")
+        app.sidebar.button[0].click().run()
+        assert not app.exception and app.file_uploader and "已登录：wang（编辑）" in markdown_text(app) + " ".join(
+            c.value for c in app.sidebar.caption)
+    finally:
+        users_file.unlink(missing_ok=True)

@@ -9,7 +9,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -275,7 +274,7 @@ def test_an_uploaded_copy_leaves_with_its_document_from_the_trash_and_a_users_fi
     kb.remove(ids[str(uploaded.resolve())])
     kb.remove(ids[str(own.resolve())])
     assert kb.is_empty() and uploaded.exists() and own.exists()  # in the trash, restorable
-    kb.config = replace(kb.config, trash_days=0)  # the trash is emptied at the next commit
+    kb.store.conn.execute("UPDATE trash SET trashed_at = '2000-01-01 00:00:00'")  # long ago
     kb.ingest([copy_files(tmp_path / "more", SMALL[1])], progress=False)
     assert not kb.trash() and not uploaded.exists() and own.exists()
 

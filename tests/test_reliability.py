@@ -307,3 +307,26 @@ def test_an_upload_with_a_long_chinese_name_is_saved_under_a_shorter_one(tmp_pat
     name = "关于进一步加强和改进最低生活保障工作的意见" * 5 + ".txt"  # 105 characters, 311 bytes
     path = save_upload(name, REPORT.read_bytes(), tmp_path / "uploads", 2**20)
     assert path.exists() and len(path.name.encode("utf-8")) <= 255 and path.suffix == ".txt"
+
+
+def test_a_file_moved_onto_another_stored_file_takes_its_place(tmp_path, minilm_config):
+    folder = copy_files(tmp_path / "docs", RELIEF, DISASTER)
+    kb = KnowledgeBase(minilm_config)
+    kb.ingest([folder], progress=False)
+    relief_id = kb.document_named("社会救助暂行办法")["id"]
+    (folder / RELIEF.name).replace(folder / DISASTER.name)  # mv 社会救助….md 自然灾害救助条例….md
+    report = kb.ingest([folder], prune=True, progress=False)
+    assert report.moved and titles(kb) == ["社会救助暂行办法"] and consistent(kb)
+    assert kb.documents()[0]["id"] == relief_id and kb.documents()[0]["path"] == str(folder / DISASTER.name)
+    assert [t["title"] for t in kb.trash()] == ["自然灾害救助条例"]
+
+
+def test_two_writers_never_overwrite_each_others_vectors(tmp_path, minilm_config):
+    first, second = KnowledgeBase(minilm_config), KnowledgeBase(minilm_config)
+    first.ingest([copy_files(tmp_path / "a", RELIEF)], progress=False)
+    second.search("救助", k=1)  # reads the index at the first commit
+    first.ingest([copy_files(tmp_path / "b", FUNERAL)], progress=False)
+    second.ingest([copy_files(tmp_path / "c", DISASTER)], progress=False)  # must build on the second commit
+    for kb in (first, second, KnowledgeBase(minilm_config)):
+        kb.search("救助", k=1)
+        assert len(kb.vectors) == kb.store.chunk_count() and len(kb.documents()) == 3

@@ -173,3 +173,47 @@ def test_the_cli_goes_through_a_running_server(api, capsys, tmp_path):
     assert code == 1 and "日期格式" in capsys.readouterr().err
     code = main(["--server", "http://127.0.0.1:9", "search", "低保"])
     assert code == 1 and "无法连接检索服务" in capsys.readouterr().err
+
+
+def test_with_users_configured_changes_need_a_token_with_the_role(api, capsys, minilm_dir):
+    """Reading stays open; uploading, deleting and restoring need an editor's token (users.toml is
+    read per request, so `kb user` and `kb token` take effect at once). Runs last: it removes users.toml."""
+    url, data = api
+    users = data / "users.toml"
+    try:
+        for name, role in (("zhang", "editor"), ("li", "reader")):
+            sys.stdin = __import__("io").StringIO("正确的密码12345\n")
+            assert main(["--data", str(data), "user", "add", name, "--role", role, "--password-stdin"]) == 0
+        assert "正确的密码" not in users.read_text(encoding="utf-8") and (users.stat().st_mode & 0o077) == 0
+        capsys.readouterr()
+        assert main(["--data", str(data), "token", "zhang"]) == 0
+        editor = capsys.readouterr().out.strip()
+        assert main(["--data", str(data), "token", "li"]) == 0
+        reader = capsys.readouterr().out.strip()
+        assert get(url, "/api/search" + query(q="救助", k=1))[0] == 200  # reading needs nobody
+        body, headers = multipart([("通知.txt", "关于冬季救助的通知\n\n各区要加强夜间巡查。\n".encode())])
+        status, refused = get(url, "/api/documents", "POST", body, headers)
+        assert status == 401 and "需要登录" in refused["error"]
+        status, refused = get(url, "/api/documents", "POST", body, {**headers, "Authorization": "Bearer skb_guessed"})
+        assert status == 401
+        as_reader = {**headers, "Authorization": f"Bearer {reader}"}
+        status, refused = get(url, "/api/documents", "POST", body, as_reader)
+        assert status == 403 and "权限不足" in refused["error"]
+        status, added = get(url, "/api/documents", "POST", body, {**headers, "Authorization": f"Bearer {editor}"})
+        assert status == 201 and added["added"] == ["通知.txt"]
+        doc = next(d for d in get(url, "/api/documents")[1] if d["title"] == "关于冬季救助的通知")
+        assert get(url, f"/api/documents/{doc['id']}", "DELETE")[0] == 401
+        status, _ = get(url, f"/api/documents/{doc['id']}", "DELETE", headers={"Authorization": f"Bearer {editor}"})
+        assert status == 200
+        # who did it, never what anyone searched
+        audit = KnowledgeBase(Config.load(data, model=str(minilm_dir))).audit()
+        assert [(a["user"], a["action"]) for a in audit[:2]] == [("zhang", "删除"), ("zhang", "新增")]
+        assert not any("救助" == a["subject"] for a in audit)
+    finally:
+        sys.stdin = sys.__stdin__
+        users.unlink(missing_ok=True)
+
+
+def test_serving_beyond_this_machine_needs_users(tmp_path, minilm_dir, capsys):
+    code = main(["--data", str(tmp_path / "data"), "--model", str(minilm_dir), "serve", "--host", "0.0.0.0"])
+    assert code == 1 and "kb user add" in capsys.readouterr().err
