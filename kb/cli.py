@@ -323,8 +323,12 @@ def _trash_text(items: list[dict]) -> str:
 
 
 def cmd_restore(config: Config, args) -> int:
-    title = _open(config).restore(args.doc_id)
+    kb = _open(config)
+    reason = next((t["reason"] for t in kb.trash() if t["doc_id"] == args.doc_id), "")
+    title = kb.restore(args.doc_id)
     print(f"已恢复《{title}》（编号 {args.doc_id}）。")
+    if reason in ("edited", "pruned"):
+        print("注意：它的文件已修改或不存在，再次运行 kb ingest --prune 或入库该文件夹时可能再次移入回收站。")
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import getpass
 import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -569,6 +570,10 @@ class KnowledgeBase:
                     embeddings = self.embedder.encode_passages([texts[i] for i in ids])
                     self.store.set_embeddings(ids, embeddings)
                 vectors.add(np.array(ids, dtype=np.int64), embeddings)
+                # its keyword terms cut again, as the glossary cuts them now
+                rows = self.store.chunks(ids)
+                self.store.set_terms([(i, self._terms(r["title"], json.loads(r["heading_path"]), r["text"]))
+                                      for i, r in rows.items()])
                 title = self.store.document(doc_id).title
                 self.store.log(actor, "恢复", f"{doc_id} {title}")
                 self.store.set_meta("vector_generation", str(generation))
