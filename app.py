@@ -100,7 +100,7 @@ def sign_in(config: Config) -> None:
     state = st.session_state
     if state.get("signed_in") in users.users:
         user = users.users[state.signed_in]
-        st.caption(escape(f"已登录：{user.name}（{ROLES[user.role].split('（')[0]}）"))
+        st.caption(escape(f"已登录：{user.name}（{ROLES[user.role]}）"))
         if st.button("退出登录", key="sign_out"):
             state.pop("signed_in")
             st.rerun()

@@ -23,7 +23,8 @@ from pathlib import Path
 
 from kb.errors import AccessError, ConfigError
 
-ROLES = {"reader": "只读", "editor": "编辑（可上传、删除、恢复）", "admin": "管理员（另可重建向量、管理用户）"}
+ROLES = {"reader": "只读", "editor": "编辑", "admin": "管理员"}
+ROLE_RIGHTS = {"reader": "检索、阅读", "editor": "另可上传、删除、恢复", "admin": "另可重建向量、管理用户"}
 RANK = {role: n for n, role in enumerate(ROLES)}
 LOCAL_USER = "本机用户"  # who acts when no users are configured
 
@@ -134,5 +135,5 @@ def authorise(users: Users, user: User | None, role: str = "editor") -> str:
         raise AccessError("", "修改文库需要登录（浏览器界面在侧栏登录；HTTP 接口在请求头带 Authorization: Bearer 令牌，"
                               "令牌由 kb token 用户名 生成）")
     if not user.may(role):
-        raise AccessError(user.name, f"权限不足：需要{ROLES[role].split('（')[0]}或以上角色", signed_in=True)
+        raise AccessError(user.name, f"权限不足：需要{ROLES[role]}或以上角色", signed_in=True)
     return user.name

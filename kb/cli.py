@@ -335,12 +335,12 @@ def cmd_restore(config: Config, args) -> int:
 def cmd_user(config: Config, args) -> int:
     import getpass
 
-    from kb.auth import ROLES, Users
+    from kb.auth import ROLE_RIGHTS, ROLES, Users
 
     users = Users(config.users_path)
     if args.action == "list":
         for user in users.users.values():
-            print(f"{user.name}  {ROLES[user.role]}  令牌 {len(user.tokens)} 个")
+            print(f"{user.name}  {ROLES[user.role]}（{ROLE_RIGHTS[user.role]}）  令牌 {len(user.tokens)} 个")
         if not users.configured:
             print(f"还没有用户：本机用户可做一切，界面和接口只在本机开放（{config.users_path}）。")
         return 0
@@ -357,7 +357,7 @@ def cmd_user(config: Config, args) -> int:
         if getpass.getpass("再输入一次：") != password:
             raise ConfigError(args.name, "两次输入的密码不一致")
     user = users.add(args.name, args.role, password)
-    print(f"已保存用户 {user.name}（{ROLES[user.role]}）：{config.users_path}")
+    print(f"已保存用户 {user.name}，角色：{ROLES[user.role]}（{ROLE_RIGHTS[user.role]}）；用户文件 {config.users_path}")
     return 0
 
 

@@ -574,8 +574,9 @@ class KnowledgeBase:
                 rows = self.store.chunks(ids)
                 self.store.set_terms([(i, self._terms(r["title"], json.loads(r["heading_path"]), r["text"]))
                                       for i, r in rows.items()])
-                title = self.store.document(doc_id).title
-                self.store.log(actor, "恢复", f"{doc_id} {title}")
+                restored = self.store.document(doc_id)
+                title = restored.title
+                self.store.log(actor, "恢复", f"{doc_id} {restored.path}")  # as removals are logged
                 self.store.set_meta("vector_generation", str(generation))
                 vectors.save(self.vectors_dir, generation)
         except BaseException:
