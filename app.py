@@ -20,24 +20,26 @@ from kb.answer import Answer
 from kb.auth import ROLES, Users, authorise
 from kb.baskets import BasketItem, move
 from kb.config import Config
+from kb.diff import STATUSES
 from kb.errors import AccessError, QueryError, StudyKBError, UploadError
 from kb.library import KnowledgeBase
 from kb.place import Place
-from kb.query import parse_query
+from kb.query import normalise_title, parse_query
 from kb.types import SEARCH_MODES, Filters, Hit, labelled_dates
 from kb.uploads import save_upload
-from webapp.export import to_docx, to_markdown
+from webapp.export import comparison_docx, to_docx, to_markdown
 from webapp.render import document_blocks, escape, highlight, highlight_terms
 
 ICON = Path(__file__).resolve().parent / "webapp" / "icon.png"
-PAGES = ("检索", "问答", "文库", "文档", "素材篮")
+PAGES = ("检索", "问答", "文库", "文档", "新旧对照", "素材篮")
 # Each example works on the bundled corpus (tests/test_app.py runs them): a question, a citation, a quoted phrase.
 SEARCH_EXAMPLES = "例如：低保怎么申请、社会救助暂行办法第十一条、\"兜底\"（引号内为原文中的确切短语）"
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 # Widgets whose values outlive a page switch (Streamlit forgets a widget's value when its page is not shown).
-KEPT = ("query", "question", "f_types", "f_from", "f_to", "f_issuers", "f_places", "f_docs", "f_mode", "compact")
+KEPT = ("query", "question", "f_types", "f_from", "f_to", "f_issuers", "f_places", "f_docs", "f_as_of", "f_mode",
+        "compact")
 FILTER_NAMES = {"doc_types": "文档类型", "date_from": "起始日期", "date_to": "截止日期", "doc_ids": "限定文档",
-                "issuers": "发布机关", "places": "适用地域"}
+                "issuers": "发布机关", "places": "适用地域", "as_of": "有效日期"}
 DEFAULT_BASKET = "我的素材篮"
 LOCK: list[threading.Lock] = []  # this run's knowledge-base lock, for callbacks
 # Our own fixed style (no document text in it): the uploader's English hints are hidden (its limit is
@@ -74,7 +76,8 @@ def main() -> None:
         if key in state:
             state[key] = state[key]
     state.setdefault("page", PAGES[0])
-    page = {"检索": search_page, "问答": ask_page, "文库": library_page, "文档": document_page, "素材篮": basket_page}
+    page = {"检索": search_page, "问答": ask_page, "文库": library_page, "文档": document_page,
+            "新旧对照": compare_page, "素材篮": basket_page}
     with lock:
         with st.sidebar:
             st.title("学习资料知识库")
@@ -156,10 +159,13 @@ def sidebar_filters(docs: list[dict]) -> tuple[Filters, str]:
         titles = {d["id"]: doc_label(d) for d in docs}
         doc_ids = st.multiselect("限定文档", list(titles), format_func=titles.get, key="f_docs", placeholder="全部",
                                  select_all=False)  # no select_all: Streamlit's "Select all" entry is English
+        as_of = st.date_input("有效日期", value=None, key="f_as_of", min_value=dt.date(1949, 1, 1),
+                              help="只检索该日有效的版本（同一法规的旧版本或尚未公布的新版本不出现）；不填则用现行版本")
         mode = st.selectbox("检索方式", list(SEARCH_MODES), format_func=SEARCH_MODES.get, key="f_mode")
     filters = Filters(doc_types=types or None, date_from=date_from.isoformat() if date_from else None,
                       date_to=date_to.isoformat() if date_to else None, doc_ids=doc_ids or None,
-                      issuers=issuers or None, places=place_codes or None)
+                      issuers=issuers or None, places=place_codes or None,
+                      as_of=as_of.isoformat() if as_of else None)
     return filters, mode
 
 
@@ -213,8 +219,11 @@ def hit_card(kb: KnowledgeBase, hit: Hit, n: int, terms: list[str], key: str) ->
     c = hit.citation
     with st.container(border=True, key=f"{key}-card-{n}"):
         st.markdown(f"**{n}\\. {escape('《' + c.title + '》')}** {escape(c.location())}")
+        others = kb.other_versions(hit)
+        status = kb.version_statuses().get(hit.doc_id, "") if others or c.doc_type == "regulation" else ""
         meta = [c.applies_in(), DOC_TYPES.get(c.doc_type, ""), c.speaker, c.doc_number, c.dated(),
-                f"第{c.page}页" if c.page else ""]
+                f"第{c.page}页" if c.page else "", status if status != "现行有效" or others else "",
+                f"另有 {'、'.join(others)} 版" if others else ""]
         st.caption(escape(" · ".join(m for m in meta if m)))
         st.markdown(highlight(hit.text, terms))
         left, right, _ = st.columns([1, 1, 4])
@@ -574,6 +583,49 @@ def document_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
 
 def go_back() -> None:
     st.session_state.page = st.session_state.pop("came_from", PAGES[0])
+
+
+def compare_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
+    """新旧对照: two versions of one law, article by article, aligned by content."""
+    st.header("新旧对照")
+    laws: dict[str, list[dict]] = {}
+    for d in docs:
+        if d["date"]:
+            laws.setdefault(normalise_title(d["title"]), []).append(d)
+    laws = {title: sorted(v, key=lambda d: d["date"]) for title, v in laws.items() if len(v) > 1}
+    if not laws:
+        st.info("知识库中还没有同一法规的两个版本（标题相同、日期不同）。上传另一版本后即可逐条对照。")
+        return
+    title = st.selectbox("法规", sorted(laws), key="cmp_law", format_func=lambda t: laws[t][-1]["title"])
+    versions = laws[title]
+    left, right = st.columns(2)
+    dates = [v["date"] for v in versions]
+    old_date = left.selectbox("旧版本", dates, index=len(dates) - 2, key=f"cmp_from-{title}")
+    new_date = right.selectbox("新版本", dates, index=len(dates) - 1, key=f"cmp_to-{title}")
+    if old_date >= new_date:
+        st.warning("旧版本的日期应早于新版本。")
+        return
+    old, new, changes = kb.compare_versions(title, old_date, new_date)
+    st.caption(escape("，".join(f"{label} {sum(c.status == s for c in changes)} 条" for s, label in STATUSES.items())))
+    show_unchanged = st.toggle("显示未改的条文", key="cmp_unchanged")
+    st.download_button("导出新旧对照表（DOCX）", data=comparison_docx(old, new, changes, show_unchanged),
+                       file_name=f"{new['title']}新旧对照.docx", mime=DOCX_MIME, icon=":material/download:",
+                       on_click="ignore")
+    for change in changes:
+        if change.status == "unchanged" and not show_unchanged:
+            continue
+        with st.container(border=True):
+            head = " → ".join(a.number for a in (change.old, change.new) if a)
+            st.markdown(f"**{escape(head)}** · {STATUSES[change.status]}")
+            columns = st.columns(2)
+            for column, article, side in ((columns[0], change.old, "delete"), (columns[1], change.new, "insert")):
+                if article is None:
+                    column.caption("（无）")
+                    continue
+                pieces = [escape(text) if tag == "equal" else
+                          (f":red[~~{escape(text)}~~]" if tag == "delete" else f":green[**{escape(text)}**]")
+                          for tag, text in change.pieces if tag in ("equal", side)]
+                column.markdown("".join(pieces) if change.status in ("changed",) else escape(article.body))
 
 
 def basket_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:

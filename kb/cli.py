@@ -56,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--issuer", action="append", help="只看某发文机关的文档，可重复")
         p.add_argument("--place", type=place_code, action="append",
                        help="只看某地的规定（含其下辖地区；“全国”为全国性规定），可重复")
+        p.add_argument("--as-of", dest="as_of", help="只检索该日（YYYY-MM-DD）有效的版本")
         p.add_argument("--json", action="store_true", help="以 JSON 输出")
 
     p = sub.add_parser("search", help="检索（关键词与语义混合）")
@@ -90,6 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("token", help="为用户生成 HTTP 接口令牌（只显示这一次）")
     p.add_argument("name", metavar="用户名")
     p = sub.add_parser("audit", help="操作记录：谁在何时新增、更新、移动、删除、恢复了哪个文档")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出")
+    p = sub.add_parser("diff", help="新旧对照：同一法规两个版本逐条比较（按内容对齐，不按条号）")
+    p.add_argument("title", metavar="法规名称")
+    p.add_argument("--from", dest="date_from", help="旧版本：该日有效的版本（默认：最新版之前的一版）")
+    p.add_argument("--to", dest="date_to", help="新版本：该日有效的版本（默认：最新版）")
+    p.add_argument("--docx", type=Path, help="另存为 DOCX 新旧对照表")
     p.add_argument("--json", action="store_true", help="以 JSON 输出")
     p = sub.add_parser("stats", help="知识库统计")
     p.add_argument("--json", action="store_true", help="以 JSON 输出")
@@ -141,7 +148,7 @@ def _filters(kb, args) -> Filters:
                 raise DocumentNotFound(ref, "找不到这个文档（用 kb docs 查看编号和标题）")
             doc_ids.append(found["id"])
     return Filters(doc_types=args.type, date_from=args.date_from, date_to=args.date_to, doc_ids=doc_ids,
-                   issuers=args.issuer, places=args.place)
+                   issuers=args.issuer, places=args.place, as_of=args.as_of)
 
 
 def cmd_ingest(config: Config, args) -> int:
@@ -243,7 +250,7 @@ def cmd_ask(config: Config, args) -> int:
 
 def _remote_filters(args) -> dict:
     return {"type": args.type, "from": args.date_from, "to": args.date_to, "issuer": args.issuer, "doc": args.doc,
-            "place": args.place}
+            "place": args.place, "as_of": args.as_of}
 
 
 def _remote(server: str, path: str, params: dict) -> dict:
@@ -377,6 +384,40 @@ def cmd_audit(config: Config, args) -> int:
                  or "还没有操作记录。")
 
 
+def cmd_diff(config: Config, args) -> int:
+    from kb.diff import STATUSES, marked, summary
+
+    old, new, changes = _open(config).compare_versions(args.title, args.date_from or "", args.date_to or "")
+    if args.docx:
+        from webapp.export import comparison_docx
+
+        args.docx.write_bytes(comparison_docx(old, new, changes))
+    if args.json:
+        def version(d: dict) -> dict:
+            return {k: d[k] for k in ("id", "title", "date", "issuer", "doc_number", "path")}
+
+        print(json.dumps({"from": version(old), "to": version(new), "summary": summary(changes),
+                          "changes": [c.to_dict() for c in changes]}, ensure_ascii=False, indent=2))
+        return 0
+    counts = "，".join(f"{STATUSES[k]} {v} 条" for k, v in summary(changes).items())
+    print(f"《{new['title']}》{old['date']} → {new['date']}：{counts}")
+    for change in changes:
+        if change.status == "unchanged":
+            continue
+        label = STATUSES[change.status]
+        if change.status == "added":
+            print(f"  {label}  {change.new.number}：{change.new.body}")
+        elif change.status == "deleted":
+            print(f"  {label}  {change.old.number}：{change.old.body}")
+        elif change.status == "renumbered":
+            print(f"  {label}  {change.old.number} → {change.new.number}")
+        else:
+            print(f"  {label}  {change.old.number} → {change.new.number}：{marked(change)}")
+    if args.docx:
+        print(f"已另存为 {args.docx}")
+    return 0
+
+
 def cmd_stats(config: Config, args) -> int:
     return _show(_open(config).stats(), args.json, _stats_text)
 
@@ -477,6 +518,7 @@ def cmd_train(config: Config, args) -> int:
 COMMANDS = {
     "ingest": cmd_ingest, "search": cmd_search, "ask": cmd_ask, "docs": cmd_docs, "rm": cmd_rm,
     "trash": cmd_trash, "restore": cmd_restore, "user": cmd_user, "token": cmd_token, "audit": cmd_audit,
+    "diff": cmd_diff,
     "stats": cmd_stats, "serve": cmd_serve, "model-build": cmd_model_build, "reembed": cmd_reembed, "train": cmd_train,
 }
 

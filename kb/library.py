@@ -7,6 +7,7 @@ import getpass
 import hashlib
 import json
 import logging
+import re
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +21,7 @@ from ingest import Chunk, Document, ReadError, find_files, load_document, scan
 from kb.answer import Answer, compose
 from kb.baskets import Basket, BasketItem, add, basket_name
 from kb.config import Config
+from kb.diff import Article, Change, compare
 from kb.embed import FLOAT, Embedder, leave_a_core, passage_model, same_vectors
 from kb.errors import BasketError, ConfigError, DocumentNotFound, ModelMismatchError, StoreError
 from kb.place import Place, jurisdiction_of, place_by_name
@@ -87,6 +89,7 @@ def home_place(config: Config) -> Place | None:
     return place
 
 
+_REPEALED = re.compile(r"《([^《》]{2,60})》(?:（[^）]{0,30}）)?[^。；《]{0,12}?(?:同时|即行|予以)?废止")
 TRASH_REASONS = {"deleted": "删除", "pruned": "清理（文件已不存在）", "replaced": "被新上传的文件替换",
                  "edited": "文件修改前的版本"}
 
@@ -112,6 +115,8 @@ class KnowledgeBase:
         self._dim_checked = False
         self._vectors: VectorIndex | None = None
         self._vectors_generation = -1  # the store's generation the index in memory was read at
+        self._statuses: tuple[int, dict[int, str]] = (-1, {})  # version_statuses, at a generation
+        self._version_dates: dict[str, list[tuple[int, str]]] = {}  # normalised title → (id, date) of each version
         self.passage_model = passage_model(self.config)
         stored = self.store.get_meta("embedding_model")
         if check_model and stored and stored != self.passage_model and self.store.chunk_count():
@@ -452,7 +457,57 @@ class KnowledgeBase:
 
     # ---------------------------------------------------------------- search
     def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid") -> list[Hit]:
-        return self.searcher.search(query, k=k, filters=filters, mode=mode)
+        return self.searcher.search(query, k=k, filters=self._in_force(filters), mode=mode)
+
+    def _in_force(self, filters: Filters | None) -> Filters | None:
+        """`as_of` made concrete: the documents in force that day (of each law, the newest version dated on
+        or before it; a law first dated after it is left out; an undated document always counts)."""
+        if not filters or not filters.as_of:
+            return filters
+        newest: dict[str, dict] = {}
+        keep = []
+        for d in self.documents():
+            if not d["date"]:
+                keep.append(d["id"])
+            elif d["date"] <= filters.as_of:
+                key = normalise_title(d["title"])
+                if key not in newest or d["date"] > newest[key]["date"]:
+                    newest[key] = d
+        keep += [d["id"] for d in newest.values()]
+        if filters.doc_ids:
+            keep = [i for i in keep if i in set(filters.doc_ids)]
+        return replace(filters, doc_ids=keep or [-1], as_of=None)
+
+    def version_statuses(self) -> dict[int, str]:
+        """Each document's status among the versions of its law (VERSION_STATUSES): the newest dated
+        version is in force, the older ones amended; a law that another stored text declares repealed
+        (…《城市流浪乞讨人员收容遣送办法》同时废止) is repealed in every version older than that text."""
+        if self._statuses[0] == self.generation:
+            return self._statuses[1]
+        docs = self.documents()
+        versions: dict[str, list[dict]] = {}
+        for d in docs:
+            versions.setdefault(normalise_title(d["title"]), []).append(d)
+        status: dict[int, str] = {}
+        for group in versions.values():
+            dated = sorted((d for d in group if d["date"]), key=lambda d: d["date"])
+            for d in group:
+                status[d["id"]] = "现行有效" if not dated or d is dated[-1] or not d["date"] else "已被修改"
+        for doc_id, date, text in self.store.conn.execute(
+                "SELECT id, date, text FROM documents WHERE instr(text, '废止') > 0"):
+            for match in _REPEALED.finditer(text):
+                for d in versions.get(normalise_title(match.group(1)), []):
+                    if d["id"] != doc_id and (not date or not d["date"] or d["date"] < date):
+                        status[d["id"]] = "已废止"
+        self._statuses = (self.generation, status)
+        self._version_dates = {key: [(d["id"], d["date"]) for d in group] for key, group in versions.items()}
+        return status
+
+    def other_versions(self, hit: Hit) -> list[str]:
+        """The dates of the other stored versions of a hit's law (for a badge: 另有 2016-03-16 版)."""
+        self.version_statuses()  # brings the cached map up to date
+        return sorted(date for doc_id, date in self._version_dates.get(normalise_title(hit.citation.title), [])
+                      if doc_id != hit.doc_id)
 
     def search_json(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid") -> dict:
         """A search as the CLI's --json and the HTTP API give it: each hit with whether it passes the
@@ -462,7 +517,9 @@ class KnowledgeBase:
         hits = self.search(query, k=k, filters=filters, mode=mode)
         ms = (time.perf_counter() - started) * 1000
         return {"query": query, "ms": round(ms, 1),
-                "hits": [{**h.to_dict(), "relevant": self.answers(h), "applies_in": h.citation.applies_in()}
+                "hits": [{**h.to_dict(), "relevant": self.answers(h), "applies_in": h.citation.applies_in(),
+                          "status": self.version_statuses().get(h.doc_id, ""),
+                          "other_versions": self.other_versions(h)}
                          for h in hits],
                 "places": [p.label for p in self.asked_places(query)], "expansions": self.expansions(query)}
 
@@ -523,6 +580,39 @@ class KnowledgeBase:
 
     def is_empty(self) -> bool:
         return self.store.chunk_count() == 0
+
+    def versions(self, title: str) -> list[dict]:
+        """The stored versions of a law (the same normalised title), oldest first."""
+        wanted = normalise_title(title)
+        return sorted((d for d in self.documents() if normalise_title(d["title"]) == wanted),
+                      key=lambda d: (d["date"], d["id"]))
+
+    def compare_versions(self, title: str, date_from: str = "", date_to: str = "") -> tuple[dict, dict, list[Change]]:
+        """新旧对照 of two versions of a law: by default the newest and the one before it; a date picks the
+        version in force that day (the newest dated on or before it). Raises DocumentNotFound."""
+        versions = [v for v in self.versions(title) if v["date"]]
+        if len(versions) < 2:
+            raise DocumentNotFound(title, f"知识库中只有 {len(versions)} 个注明日期的版本，无法对照"
+                                          "（同一法规的不同版本应标题相同、日期不同）")
+
+        def at(day: str, default: dict) -> dict:
+            if not day:
+                return default
+            found = [v for v in versions if v["date"] <= day]
+            if not found:
+                raise DocumentNotFound(day, f"{day} 时还没有《{versions[0]['title']}》"
+                                            f"（最早的版本为 {versions[0]['date']}）")
+            return found[-1]
+
+        new = at(date_to, versions[-1])
+        old = at(date_from, next((v for v in reversed(versions) if v["date"] < new["date"]), versions[0]))
+        if old["id"] == new["id"]:
+            raise DocumentNotFound(title, f"两个日期对应同一版本（{old['date']}），请换一个日期")
+        return old, new, compare(self._articles(old["id"]), self._articles(new["id"]))
+
+    def _articles(self, doc_id: int) -> list[Article]:
+        return [Article(number, self.store.document_text(doc_id, start, end).strip(), heading)
+                for number, heading, start, end in self.store.articles(doc_id)]
 
     def document_named(self, ref: str | int) -> dict:
         """The one document a user means by an id, a path or a title, for changing it: an id only as

@@ -113,13 +113,14 @@ def create_app(config: Config, kb: KnowledgeBase | None = None, local_only: bool
                issuer: Annotated[list[str] | None, Query()] = None,
                doc: Annotated[list[str] | None, Query(description="文档编号或标题")] = None,
                place: Annotated[list[str] | None, Query(description="适用地域：全国、浙江省、330000……")] = None,
+               as_of: Annotated[str | None, Query(description="只检索该日有效的版本 YYYY-MM-DD")] = None,
                mode: Annotated[str, Query(description="hybrid | keyword | dense")] = "hybrid") -> dict:
         if mode not in SEARCH_MODES:
             raise BadRequest(mode, f"未知的检索方式（可选 {'、'.join(SEARCH_MODES)}）")
-        check_dates(date_from, date_to)
+        check_dates(date_from, date_to, as_of)
         with lock:
-            return kb.search_json(q, k=k, filters=request_filters(kb, type, date_from, date_to, issuer, doc, place),
-                                  mode=mode)
+            filters = request_filters(kb, type, date_from, date_to, issuer, doc, place, as_of)
+            return kb.search_json(q, k=k, filters=filters, mode=mode)
 
     @app.get("/api/ask")
     def ask(q: Annotated[str, Query(min_length=1, max_length=2000)],
@@ -128,10 +129,11 @@ def create_app(config: Config, kb: KnowledgeBase | None = None, local_only: bool
             date_to: Annotated[str | None, Query(alias="to")] = None,
             issuer: Annotated[list[str] | None, Query()] = None,
             doc: Annotated[list[str] | None, Query()] = None,
-            place: Annotated[list[str] | None, Query()] = None) -> dict:
-        check_dates(date_from, date_to)
+            place: Annotated[list[str] | None, Query()] = None,
+            as_of: Annotated[str | None, Query()] = None) -> dict:
+        check_dates(date_from, date_to, as_of)
         with lock:
-            filters = request_filters(kb, type, date_from, date_to, issuer, doc, place)
+            filters = request_filters(kb, type, date_from, date_to, issuer, doc, place, as_of)
             return kb.ask(q, filters=filters).to_dict()
 
     @app.get("/api/documents")
@@ -199,7 +201,7 @@ def check_dates(*days: str | None) -> None:
             raise BadRequest(day, "日期格式应为 YYYY-MM-DD")
 
 
-def request_filters(kb: KnowledgeBase, types, date_from, date_to, issuers, docs, places) -> Filters:
+def request_filters(kb: KnowledgeBase, types, date_from, date_to, issuers, docs, places, as_of=None) -> Filters:
     """The query's filters, checked: each type, place and document must exist."""
     for t in types or []:
         if t not in DOC_TYPES:
@@ -218,7 +220,7 @@ def request_filters(kb: KnowledgeBase, types, date_from, date_to, issuers, docs,
             raise DocumentNotFound(ref, "找不到这个文档")
         doc_ids.append(found["id"])
     return Filters(doc_types=types or None, date_from=date_from, date_to=date_to, doc_ids=doc_ids or None,
-                   issuers=issuers or None, places=codes or None)
+                   issuers=issuers or None, places=codes or None, as_of=as_of)
 
 
 def serve(config: Config, host: str, port: int) -> None:

@@ -341,6 +341,13 @@ class Store:
             out.update({r["id"]: r for r in rows})
         return out
 
+    def articles(self, doc_id: int) -> list[tuple[str, str, int, int]]:
+        """(article, its chapter heading, start, end) of each numbered article of a document, in order."""
+        rows = self.conn.execute(
+            "SELECT article, heading_path, min(start), max(end) FROM chunks WHERE doc_id = ? AND article != ''"
+            " GROUP BY article ORDER BY min(seq)", (doc_id,))
+        return [(r[0], next(iter(json.loads(r[1])), ""), r[2], r[3]) for r in rows]
+
     def article_span(self, doc_id: int, article: str) -> tuple[int, int, int, int | None] | None:
         """(first chunk id, start, end, page) of an article across all its chunks."""
         row = self.conn.execute(

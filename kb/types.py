@@ -54,10 +54,11 @@ class Filters:
     doc_ids: list[int] | None = None
     issuers: list[str] | None = None
     places: list[str] | None = None  # jurisdictions (division codes, "" = 全国), each with what lies within it
+    as_of: str | None = None  # ISO date: of each law, only the version in force that day
 
     def active(self) -> bool:
         return any(v for v in (self.doc_types, self.date_from, self.date_to, self.doc_ids, self.issuers,
-                               self.places))
+                               self.places, self.as_of))
 
 
 @dataclass

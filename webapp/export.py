@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 
 from kb.baskets import BasketItem
+from kb.diff import STATUSES, Change
 from kb.query import chinese_number
 from kb.types import labelled_dates
 
@@ -72,7 +73,8 @@ def _fonts(style_or_run, east_asian: str, size: float | None = None, bold: bool 
         fonts.attrib.pop(qn(theme), None)
 
 
-def to_docx(items: list[BasketItem], title: str = "学习素材", chinese_numbers: bool = False) -> bytes:
+def _official(title: str):
+    """A new DOCX with the official-document styles and a centred title."""
     from docx import Document as DocxDocument
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Pt
@@ -85,8 +87,54 @@ def to_docx(items: list[BasketItem], title: str = "学习素材", chinese_number
         _fonts(doc.styles[f"Heading {level}"], HEADING_FONT, 16, bold=False)
     for border in doc.styles["Title"].element.xpath(".//w:pBdr"):  # Word's title underline
         border.getparent().remove(border)
-    heading_title = doc.add_paragraph(title, style="Title")
-    heading_title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    doc.add_paragraph(title, style="Title").alignment = WD_ALIGN_PARAGRAPH.CENTER
+    return doc
+
+
+def comparison_docx(old: dict, new: dict, changes: list[Change], unchanged: bool = False) -> bytes:
+    """新旧对照表: two columns, the old version's article beside the new one's; what was deleted is
+    struck through, what was added is bold and underlined (never italic); a third column says what
+    happened. Unchanged articles only when `unchanged`."""
+    from docx.shared import Pt
+
+    doc = _official(f"《{new['title']}》新旧对照")
+    doc.add_paragraph(f"{old['date']}版 → {new['date']}版。" + "，".join(
+        f"{label} {sum(c.status == status for c in changes)} 条" for status, label in STATUSES.items()) + "。")
+    table = doc.add_table(rows=1, cols=3)
+    table.style = "Table Grid"
+    for cell, text in zip(table.rows[0].cells, (f"{old['date']}版", f"{new['date']}版", "变化")):
+        _fonts(cell.paragraphs[0].add_run(text), HEADING_FONT, 12)
+    for change in changes:
+        if change.status == "unchanged" and not unchanged:
+            continue
+        left, right, what = table.add_row().cells
+        for cell, article, side in ((left, change.old, "delete"), (right, change.new, "insert")):
+            if article is None:
+                continue
+            paragraph = cell.paragraphs[0]
+            _fonts(paragraph.add_run(article.number + " "), HEADING_FONT, 12)
+            for tag, text in change.pieces:
+                if tag not in ("equal", side):
+                    continue
+                run = paragraph.add_run(text)
+                _fonts(run, BODY_FONT, 12)
+                if tag == "delete":
+                    run.font.strike = True
+                elif tag == "insert" and change.status != "added":
+                    run.font.bold = run.font.underline = True
+        _fonts(what.paragraphs[0].add_run(STATUSES[change.status]), BODY_FONT, 12)
+    for row in table.rows:
+        for cell, width in zip(row.cells, (7.0, 7.0, 2.0)):
+            cell.width = Pt(width * 28.35)
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def to_docx(items: list[BasketItem], title: str = "学习素材", chinese_numbers: bool = False) -> bytes:
+    from docx.shared import Pt
+
+    doc = _official(title)
     for n, item in enumerate(items, 1):
         doc.add_paragraph(heading(n, item, chinese_numbers), style="Heading 2")
         for line in item.text.split("\n"):
