@@ -132,11 +132,14 @@ def load_document(path: Path, overrides: dict | None = None, sizes: ChunkSizes |
     meta = recognise(raw.text, path)
     meta.update({k: v for k, v in (overrides or {}).items() if k in OVERRIDABLE})
     doc = Document(path=str(Path(path).resolve()), text=raw.text, source_format=raw.source_format,
-                   content_hash=digest or content_hash(path), page_starts=raw.page_starts, **meta)
+                   content_hash=digest or content_hash(path), page_starts=raw.page_starts, ocr_pages=raw.ocr,
+                   **meta)
     structure = "regulation" if doc.doc_type == "regulation" else None
     chunks = chunk_document(raw.text, raw.page_starts, doc.title, sizes, structure=structure)
     if not chunks:
         raise ReadError(path, "没有切分出任何正文片段")
+    for chunk in chunks:
+        chunk.ocr_confidence = raw.ocr.get(chunk.page) if chunk.page else None
     if len(chunks) > limits.max_chunks:
         raise ReadError(path, f"切分出 {len(chunks)} 个片段，超过单个文档的上限 {limits.max_chunks}"
                               "（文件是否缺少换行或结构？可在 studykb.toml 中调整 max_chunks）")

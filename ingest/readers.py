@@ -14,7 +14,8 @@ from pathlib import Path
 
 from ingest.errors import ReadError
 
-SUPPORTED_SUFFIXES = (".pdf", ".docx", ".txt", ".md", ".markdown", ".html", ".htm")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")  # scans, read by OCR
+SUPPORTED_SUFFIXES = (".pdf", ".docx", ".txt", ".md", ".markdown", ".html", ".htm", *IMAGE_SUFFIXES)
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class RawText:
     # Character offset at which each page starts (page 1 first); empty for formats without pages.
     page_starts: list[int] = field(default_factory=list)
     encoding: str | None = None
+    ocr: dict[int, float] = field(default_factory=dict)  # page (from 1) read by OCR → its mean confidence
 
 
 def read_file(path: Path, limits: Limits | None = None) -> RawText:
@@ -60,7 +62,7 @@ def read_file(path: Path, limits: Limits | None = None) -> RawText:
     limits = limits or Limits()
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        raise ReadError(path, f"不支持的文件类型“{suffix or '无扩展名'}”（支持 PDF、DOCX、TXT、MD、HTML）")
+        raise ReadError(path, f"不支持的文件类型“{suffix or '无扩展名'}”（支持 PDF、DOCX、TXT、MD、HTML 和扫描图片）")
     try:
         check_size(path, limits)
         data = path.read_bytes()
@@ -72,6 +74,8 @@ def read_file(path: Path, limits: Limits | None = None) -> RawText:
         raw = _read_pdf(path, data, limits)
     elif suffix == ".docx":
         raw = _read_docx(path, data, limits)
+    elif suffix in IMAGE_SUFFIXES:
+        raw = _read_image(path, data, limits)
     elif suffix in (".html", ".htm"):
         raw = _read_html(path, data)
     else:
@@ -80,7 +84,7 @@ def read_file(path: Path, limits: Limits | None = None) -> RawText:
             text = strip_markdown(text)
         raw = RawText(clean_text(text), "markdown" if suffix != ".txt" else "text", encoding=encoding)
     if not raw.text.strip():
-        raise ReadError(path, "文件中没有可提取的文字（若为扫描件，请先做文字识别）")
+        raise ReadError(path, "文件中没有可提取的文字（扫描件也未识别出文字）")
     return raw
 
 
@@ -167,10 +171,15 @@ def _read_pdf(path: Path, data: bytes, limits: Limits) -> RawText:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise ReadError(path, "PDF 已加密，需要密码才能读取")
-        pages = []
-        for page in reader.pages:
+        pages, scans = [], {}  # scans: page index → the page's image, for pages with no usable text
+        for n, page in enumerate(reader.pages):
             limits.check_time(path)
-            pages.append(page.extract_text() or "")
+            text = page.extract_text() or ""
+            if not readable(text):
+                image = _largest_image(page)
+                if image is not None:
+                    scans[n] = image
+            pages.append(text)
     except ReadError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
@@ -179,8 +188,65 @@ def _read_pdf(path: Path, data: bytes, limits: Limits) -> RawText:
         if type(exc).__module__.startswith("pypdf"):
             raise ReadError(path, f"PDF 文件已损坏或格式不正确（{exc}）") from exc
         raise
+    ocr = {}
+    if scans:
+        read = _ocr(path, list(scans.values()), limits)
+        for n, page in zip(scans, read, strict=True):
+            pages[n], ocr[n + 1] = page.text, page.confidence
     text, starts = join_wrapped_lines([clean_text(page) for page in pages])
-    return RawText(text, "pdf", page_starts=starts)
+    return RawText(text, "pdf+ocr" if ocr else "pdf", page_starts=starts, ocr=ocr)
+
+
+def readable(text: str) -> bool:
+    """Whether a PDF page's text layer is worth keeping: some characters, mostly Chinese, letters,
+    digits or punctuation (a broken font's layer is private-use or control characters)."""
+    chars = [c for c in text if not c.isspace()]
+    if len(chars) < 10:
+        return False
+    good = sum(c.isalnum() or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef" or c in ".,;:()[]-"
+               for c in chars)
+    return good / len(chars) >= 0.7
+
+
+def _largest_image(page):
+    """A scanned page's image (the largest on the page), as PIL, or None."""
+    try:
+        images = list(page.images)
+    except Exception:  # an image pypdf cannot decode: the page stays as its text layer
+        return None
+    images = [i for i in images if getattr(i, "image", None) is not None]
+    return max((i.image for i in images), key=lambda im: im.width * im.height, default=None)
+
+
+def _ocr(path: Path, images: list, limits: Limits) -> list:
+    """Pages read by OCR, with a progress bar per page; within the file's time budget."""
+    from tqdm import tqdm
+
+    from ingest.ocr import read_pages
+
+    bar = tqdm(total=len(images), desc=f"文字识别 {path.name}", unit="页", leave=False)
+    try:
+        pages = read_pages(images, len(images), on_page=lambda n: (bar.update(1), limits.check_time(path)))
+    finally:
+        bar.close()
+    return pages
+
+
+def _read_image(path: Path, data: bytes, limits: Limits) -> RawText:
+    """A scanned page (PNG, JPG, a multi-page TIFF) read by OCR, one page per frame."""
+    import io
+
+    from PIL import Image, ImageSequence, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            frames = [frame.convert("RGB") for frame in ImageSequence.Iterator(image)]
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise ReadError(path, f"图片已损坏或过大，无法识别（{exc}）") from exc
+    read = _ocr(path, frames, limits)
+    text, starts = join_wrapped_lines([clean_text(page.text) for page in read])
+    return RawText(text, "image+ocr", page_starts=starts,
+                   ocr={n: page.confidence for n, page in enumerate(read, 1)})
 
 
 _SENTENCE_END = "。！？；：:;!?”」』）)"

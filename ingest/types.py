@@ -32,6 +32,7 @@ class Document:
     content_hash: str = ""
     page_starts: list[int] = field(default_factory=list)
     id: int | None = None
+    ocr_pages: dict[int, float] = field(default_factory=dict)  # pages read by OCR → confidence (not stored)
 
 
 @dataclass
@@ -45,3 +46,4 @@ class Chunk:
     seq: int = 0
     doc_id: int | None = None
     id: int | None = None
+    ocr_confidence: float | None = None  # read by OCR from a scan: its page's mean confidence

@@ -18,6 +18,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ingest import Chunk, Document, ReadError, find_files, load_document, scan
+from ingest.ocr import LOW_CONFIDENCE
 from kb.answer import Answer, compose
 from kb.baskets import Basket, BasketItem, add, basket_name
 from kb.config import Config
@@ -344,6 +345,9 @@ class KnowledgeBase:
             except ValueError as exc:  # a manifest declares a place that does not exist
                 report.failed.append((item.path, str(exc)))
                 continue
+            low = [f"第{n}页（{c:.2f}）" for n, c in sorted(doc.ocr_pages.items()) if c < LOW_CONFIDENCE]
+            if low:
+                report.notes.append(f"{item.path}：文字识别置信度较低，请核对原件：{'、'.join(low)}")
             claimed[item.digest] = claimed[text_hash(doc.text)] = doc.title
             self.words.add([normalise_title(doc.title)])
             pending.append(_Pending(doc, item.chunks, replaces.get(item.path)))

@@ -143,6 +143,8 @@ class Store:
                 if "jurisdiction" not in columns:  # a knowledge base from before jurisdictions
                     self.conn.execute("ALTER TABLE documents ADD COLUMN jurisdiction TEXT NOT NULL DEFAULT ''")
                     self.set_meta("jurisdictions_pending", "1")
+                if "ocr_confidence" not in {r[1] for r in self.conn.execute("PRAGMA table_info(chunks)")}:
+                    self.conn.execute("ALTER TABLE chunks ADD COLUMN ocr_confidence REAL")  # NULL: not from a scan
                 if "text_hash" not in columns:  # from before duplicates were found by their decoded text
                     self.conn.execute("ALTER TABLE documents ADD COLUMN text_hash TEXT NOT NULL DEFAULT ''")
                     self.conn.executemany("UPDATE documents SET text_hash = ? WHERE id = ?",
@@ -193,10 +195,10 @@ class Store:
         vectors = np.ascontiguousarray(embeddings, dtype=np.float32)
         for chunk, vector, words in zip(chunks, vectors, terms, strict=True):
             cur = self.conn.execute(
-                "INSERT INTO chunks(doc_id, seq, text, heading_path, article, start, end, page, embedding)"
-                " VALUES (?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO chunks(doc_id, seq, text, heading_path, article, start, end, page, embedding,"
+                " ocr_confidence) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (doc_id, chunk.seq, chunk.text, json.dumps(chunk.heading_path, ensure_ascii=False),
-                 chunk.article, chunk.start, chunk.end, chunk.page, vector.tobytes()),
+                 chunk.article, chunk.start, chunk.end, chunk.page, vector.tobytes(), chunk.ocr_confidence),
             )
             chunk.id, chunk.doc_id = cur.lastrowid, doc_id
             self.conn.execute("INSERT INTO chunk_terms(rowid, terms) VALUES (?, ?)", (chunk.id, words))

@@ -235,6 +235,7 @@ def test_no_request_leaves_the_machine(page, tmp_path):
         page.wait_for_timeout(1000)
         if name == "文库":  # the uploader speaks Chinese: its English hints are hidden
             dropzone = page.locator("[data-testid='stFileUploaderDropzone']")
+            dropzone.wait_for()  # a loaded machine draws the page later than the second waited above
             assert dropzone.is_visible() and dropzone.inner_text().strip() in ("", "upload")
     page.reload()
     page.get_by_label("检索内容").wait_for()
