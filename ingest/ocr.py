@@ -1,8 +1,9 @@
 """Text from scans, offline: RapidOCR (PP-OCRv4 Chinese models inside the rapidocr-onnxruntime
 wheel, run by onnxruntime; nothing is downloaded). A page image becomes lines in reading order,
-each with the recogniser's confidence; pages are read in a pool of one worker per core, each
-worker's onnxruntime on one thread (2 cores: the same pages/minute as one worker on two threads,
-and a slow page does not hold up the next)."""
+each with the recogniser's confidence. Pages are read by a pool of workers, one per two cores (a
+physical core), each on one onnxruntime thread: on 2 cores one such worker read 31 pages/minute,
+one worker on two threads 27, two thread workers 18–23 and two processes 19 (bench/RESULTS.md);
+much of RapidOCR's work is Python that holds the GIL."""
 
 from __future__ import annotations
 
@@ -63,10 +64,10 @@ def reading_order(found: list) -> tuple[str, float]:
 
 def read_pages(images: Iterable, count: int, on_page: Callable[[int], None] | None = None,
                workers: int | None = None) -> list[OcrPage]:
-    """Pages in order, read by `workers` threads (default: one per core); `on_page(n)` after each."""
+    """Pages in order, read by `workers` threads (default: one per two cores); `on_page(n)` after each."""
     from concurrent.futures import ThreadPoolExecutor
 
-    workers = max(1, min(workers or os.cpu_count() or 1, count))
+    workers = max(1, min(workers or (os.cpu_count() or 1) // 2, count))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ocr") as pool:
         futures = [pool.submit(read_page, image) for image in images]
         pages = []
