@@ -25,7 +25,7 @@ from kb.errors import AccessError, QueryError, StudyKBError, UploadError
 from kb.library import KnowledgeBase
 from kb.place import Place
 from kb.query import normalise_title, parse_query
-from kb.types import SEARCH_MODES, Filters, Hit, labelled_dates
+from kb.types import SEARCH_MODES, Filters, Hit, labelled_dates, local_time
 from kb.uploads import save_upload
 from webapp.export import comparison_docx, to_docx, to_markdown
 from webapp.render import document_blocks, escape, highlight, highlight_terms
@@ -167,15 +167,6 @@ def sidebar_filters(docs: list[dict]) -> tuple[Filters, str]:
                       issuers=issuers or None, places=place_codes or None,
                       as_of=as_of.isoformat() if as_of else None)
     return filters, mode
-
-
-def local_time(stored: str) -> str:
-    """A time the store wrote (UTC) in this machine's time zone, to the minute."""
-    try:
-        moment = dt.datetime.fromisoformat(stored).replace(tzinfo=dt.UTC).astimezone()
-    except ValueError:
-        return stored
-    return moment.strftime("%Y-%m-%d %H:%M")
 
 
 def doc_label(doc: dict) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 from ingest.types import DOC_TYPES
 from kb.config import DEFAULT_MODEL, Config
 from kb.errors import ConfigError, DocumentNotFound, ModelMismatchError, RemoteError, StudyKBError
-from kb.types import MATCH_LABELS, SEARCH_MODES, Filters
+from kb.types import MATCH_LABELS, SEARCH_MODES, Filters, local_time
 
 
 def doc_type(value: str) -> str:
@@ -325,7 +325,8 @@ def cmd_trash(config: Config, args) -> int:
 def _trash_text(items: list[dict]) -> str:
     if not items:
         return "回收站是空的。"
-    return "\n".join(f"{t['doc_id']:>4}  《{t['title']}》  {t['reason_label']}  {t['trashed_at']}  {t['chunks']} 个片段"
+    return "\n".join(f"{t['doc_id']:>4}  《{t['title']}》  {t['reason_label']}  {local_time(t['trashed_at'])}"
+                     f"  {t['chunks']} 个片段"
                      for t in items)
 
 
@@ -380,7 +381,8 @@ def cmd_token(config: Config, args) -> int:
 
 def cmd_audit(config: Config, args) -> int:
     return _show(_open(config).audit(), args.json,
-                 lambda rows: "\n".join(f"{r['at']}  {r['user']}  {r['action']}  {r['subject']}" for r in rows)
+                 lambda rows: "\n".join(f"{local_time(r['at'])}  {r['user']}  {r['action']}  {r['subject']}"
+                                         for r in rows)
                  or "还没有操作记录。")
 
 

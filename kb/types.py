@@ -123,3 +123,14 @@ class Hit:
         data = asdict(self)
         data["citation"]["formatted"] = self.citation.format()
         return data
+
+
+def local_time(stored: str) -> str:
+    """A time the store wrote (UTC, SQLite's datetime('now')) in this machine's time zone, to the minute."""
+    import datetime as dt
+
+    try:
+        moment = dt.datetime.fromisoformat(stored).replace(tzinfo=dt.UTC).astimezone()
+    except ValueError:
+        return stored
+    return moment.strftime("%Y-%m-%d %H:%M")
