@@ -596,7 +596,8 @@ def compare_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
     if old_date >= new_date:
         st.warning("旧版本的日期应早于新版本。")
         return
-    old, new, changes = kb.compare_versions(title, old_date, new_date)
+    (old, new, changes), _ = cached("compare_result", (title, old_date, new_date, kb.generation),
+                                    lambda: kb.compare_versions(title, old_date, new_date))  # not on every rerun
     st.caption(escape("，".join(f"{label} {sum(c.status == s for c in changes)} 条" for s, label in STATUSES.items())))
     show_unchanged = st.toggle("显示未改的条文", key="cmp_unchanged")
     st.download_button("导出新旧对照表（DOCX）", data=comparison_docx(old, new, changes, show_unchanged),

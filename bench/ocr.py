@@ -11,13 +11,12 @@ loaded."""
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
 from pathlib import Path
 
-from bench.record import provenance
+from bench.record import emit, provenance
 from ingest.ocr import read_page, read_pages
 from ingest.readers import read_file
 from ingest.scans import layout, render
@@ -53,10 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     read_pages(images, len(images), workers=2)
     result["clean_two_workers_pages_per_minute"] = 60 * len(images) / (time.perf_counter() - t0)
-    result = {**started, **result}
-    print(json.dumps(result, ensure_ascii=False, indent=2))
-    if args.out:
-        args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+    emit(result, started, args.out)
     return 0
 
 

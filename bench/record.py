@@ -32,3 +32,13 @@ def provenance() -> dict:
         "machine": {"cores": os.cpu_count(), "processor": platform.processor() or platform.machine(),
                     "python": platform.python_version(), "torch": torch.__version__},
     }
+
+
+def emit(result: dict, started: dict, out: Path | None) -> None:
+    """Prints a benchmark's record (its provenance first) and writes it to `out` when given."""
+    import json
+
+    text = json.dumps({**started, **result}, ensure_ascii=False, indent=2)
+    print(text)
+    if out:
+        out.write_text(text, encoding="utf-8")

@@ -23,7 +23,6 @@ MiniLM model (the model does not change what is measured here, and it keeps a ru
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import resource
@@ -38,7 +37,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from bench.record import provenance
+from bench.record import emit, provenance
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -200,12 +199,14 @@ def commit_steps(work: Path, files: int) -> dict:
             "incomplete_after_rerun": sum(not o["complete_after_rerun"] for o in outcomes)}
 
 
-def zip_bomb(path: Path, inflated_mb: int) -> None:
+def zip_bomb(path: Path, inflated_mb: int) -> Path:
+    """A DOCX-shaped zip whose document.xml inflates to `inflated_mb` MB of zeros (written in pieces)."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("[Content_Types].xml", "<Types/>")
         with z.open("word/document.xml", "w", force_zip64=True) as member:
             for _ in range(inflated_mb):
                 member.write(b"0" * 2**20)
+    return path
 
 
 def malformed_batch(folder: Path, outside: Path, seed: int = 11) -> tuple[list[Path], list[str]]:
@@ -418,10 +419,7 @@ def main(argv: list[str] | None = None) -> int:
         result["mistakes"] = mistakes(work)
         result["kill9"] = kills(work, args.kills, args.files)
         result["kill9_commit_steps"] = commit_steps(work, args.files)
-    result = {**started, **result}
-    print(json.dumps(result, ensure_ascii=False, indent=2))
-    if args.out:
-        args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+    emit(result, started, args.out)
     return 0
 
 

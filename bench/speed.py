@@ -15,7 +15,6 @@ The knowledge base is the one bench.stard builds (run that first; it fills the c
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import resource
@@ -26,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.record import provenance
+from bench.record import emit, provenance
 from bench.stard import CACHE, DEFAULT_ARTICLES, SUBSET_MIN_ARTICLES, Corpus, build, read_queries, write_laws
 from kb.config import BASE_MODEL, Config
 from kb.library import KnowledgeBase
@@ -178,10 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         result["ingestion"] = {precision: ingestion(corpus, CACHE / "ingest-sample", args.ingest_articles, precision)
                                for precision in ("fp32", "int8")}
 
-    result = {**started, "queries": str(args.queries), **result}
-    print(json.dumps(result, ensure_ascii=False, indent=2))
-    if args.out:
-        args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+    emit({"queries": str(args.queries), **result}, started, args.out)
     return 0
 
 

@@ -9,13 +9,13 @@ import sqlite3
 import subprocess
 import sys
 import time
-import zipfile
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from conftest import REGULATIONS, REPORT, copy_files
 
+from bench.reliability import zip_bomb
 from kb.errors import DocumentNotFound, StoreError
 from kb.library import KnowledgeBase
 from kb.uploads import save_upload
@@ -89,16 +89,6 @@ def test_a_file_that_takes_too_long_fails_alone(tmp_path, minilm_config):
     report = kb.ingest([folder], progress=False)
     assert "处理超时" in dict(report.failed)[str((folder / REPORT.name).resolve())]
     assert titles(kb) == ["社会救助暂行办法"] and consistent(kb)
-
-
-def zip_bomb(path: Path, inflated_mb: int) -> Path:
-    """A DOCX-shaped zip whose document.xml inflates to `inflated_mb` MB of zeros (written in pieces)."""
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml", "<Types/>")
-        with z.open("word/document.xml", "w", force_zip64=True) as member:
-            for _ in range(inflated_mb):
-                member.write(b"0" * 2**20)
-    return path
 
 
 def test_a_docx_zip_bomb_is_refused_before_it_is_inflated(tmp_path, minilm_config):
