@@ -382,6 +382,7 @@ def library_table(docs: list[dict]) -> bool:
         [{"编号": d["id"], "标题": d["title"], "类型": DOC_TYPES.get(d["doc_type"], d["doc_type"]),
           "发布机关": d["issuer"], "适用地域": Place(d["jurisdiction"]).label, "文号": d["doc_number"],
           "日期": labelled_dates(d["date"], d["published"], d["effective"], d["doc_type"]),
+          "时效性": d["version_status"] if d["doc_type"] == "regulation" or d["version_status"] != "现行有效" else "",
           "片段数": d["chunks"], "文件名": Path(d["path"]).name,
           "格式": d["source_format"], "入库时间": local_time(d["added_at"])} for d in docs],
         hide_index=True, width="stretch")

@@ -6,6 +6,7 @@ not read again), and yields each file's document and chunks, or its error."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -15,14 +16,14 @@ from pathlib import Path
 
 from ingest.chunker import ChunkSizes, chunk_document
 from ingest.errors import ReadError, StudyKBError
-from ingest.metadata import recognise
+from ingest.metadata import recognise, status_named
 from ingest.readers import SUPPORTED_SUFFIXES, Limits, check_size, read_file
-from ingest.types import DOC_TYPES, Chunk, Document
+from ingest.types import DOC_TYPES, VERSION_STATUSES, Chunk, Document
 
 log = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
 OVERRIDABLE = ("title", "doc_type", "issuer", "doc_number", "date", "published", "effective", "speaker",
-               "jurisdiction")
+               "jurisdiction", "status", "repealed")
 
 __all__ = ["DOC_TYPES", "SUPPORTED_SUFFIXES", "Chunk", "ChunkSizes", "Document", "Limits", "ReadError", "Scanned",
            "StudyKBError", "content_hash", "find_files", "load_document", "read_manifest", "scan"]
@@ -120,7 +121,25 @@ def read_manifest(folder: Path) -> dict[str, dict]:
             raise ReadError(path, f"“{rel}”含无法识别的字段：{', '.join(sorted(unknown))}")
         if "doc_type" in meta and meta["doc_type"] not in DOC_TYPES:
             raise ReadError(path, f"“{rel}”的文档类型“{meta['doc_type']}”无效（可选：{', '.join(DOC_TYPES)}）")
-        out[str((folder / rel).resolve())] = meta
+        out[str((folder / rel).resolve())] = {**meta, **_declared_status(meta, path, rel)}
+    return out
+
+
+def _declared_status(meta: dict, path: Path, rel: str) -> dict:
+    """A manifest entry's status and repeal date, checked: {"status": "失效"} → 已废止; a repeal
+    date alone means 已废止."""
+    out = {}
+    if "status" in meta:
+        out["status"] = status_named(meta["status"])
+        if not out["status"]:
+            raise ReadError(path, f"“{rel}”的时效性“{meta['status']}”无效（可选：{'、'.join(VERSION_STATUSES)}）")
+    if meta.get("repealed"):
+        try:
+            out["repealed"] = dt.date.fromisoformat(str(meta["repealed"])).isoformat()
+        except ValueError:
+            raise ReadError(path, f"“{rel}”的废止日期“{meta['repealed']}”无效（应写作 2014-05-01）") from None
+        if out.setdefault("status", "已废止") != "已废止":
+            raise ReadError(path, f"“{rel}”写了废止日期，时效性却是“{out['status']}”")
     return out
 
 
@@ -148,9 +167,10 @@ def load_document(path: Path, overrides: dict | None = None, sizes: ChunkSizes |
 
 
 def scan(paths: list[Path], sizes: ChunkSizes | None = None, overrides: dict | None = None,
-         wanted: Callable[[Path, str], bool] | None = None, limits: Limits | None = None) -> Iterator[Scanned]:
-    """Every file named or under the folders named, in order. `wanted(path, digest)` is asked
-    before a file is read (False: skip it, e.g. unchanged); `overrides` win over manifests.
+         wanted: Callable[[Path, str, dict], bool] | None = None, limits: Limits | None = None) -> Iterator[Scanned]:
+    """Every file named or under the folders named, in order. `wanted(path, digest, declared)` is
+    asked before a file is read, with the metadata its manifest declares (False: skip it, e.g.
+    unchanged); `overrides` win over manifests.
     A bad manifest, link or file is yielded with its error and never stops the others."""
     limits = limits or Limits()
     manifest: dict[str, dict] = {}
@@ -177,9 +197,9 @@ def scan(paths: list[Path], sizes: ChunkSizes | None = None, overrides: dict | N
                 raise ReadError(path, "文件不存在")
             check_size(path, limits)
             item.digest = content_hash(path)
-            if wanted and not wanted(path, item.digest):
-                continue
             meta = {**manifest.get(str(path.resolve()), {}), **(overrides or {})}
+            if wanted and not wanted(path, item.digest, meta):
+                continue
             item.document, item.chunks = load_document(path, meta, sizes, item.digest, limits.start())
         except ReadError as exc:
             item.error = exc

@@ -117,6 +117,34 @@ def guess_doc_number(header_text: str) -> str:
     return _strip_prc(number)
 
 
+# what offices write for a version's 时效性 → VERSION_STATUSES
+STATUS_NAMES = {"现行有效": "现行有效", "有效": "现行有效", "已被修改": "已被修改", "已修改": "已被修改",
+                "已被修正": "已被修改", "已修正": "已被修改", "已废止": "已废止", "废止": "已废止", "已失效": "已废止",
+                "失效": "已废止"}
+_STATUS_LINE = re.compile(r"(?:时效性|时效状态|效力状态)\s*[】:：]?\s*("
+                          + "|".join(sorted(STATUS_NAMES, key=len, reverse=True)) + ")")
+_TITLE_STATUS = re.compile(r"[（(](已废止|已失效|失效|废止)[)）]$")
+
+
+def status_named(value: str) -> str:
+    """The status an office's word names (失效 → 已废止); "" when it names none."""
+    return STATUS_NAMES.get(str(value).strip(), "")
+
+
+def guess_status(text: str) -> str:
+    """The status the text declares of itself in its first lines (时效性：失效, or a title ending
+    in （已废止）), as databases of statutes print it; "" when it says nothing. The body is not
+    read: "……同时废止" there repeals another law."""
+    lines = [line.strip() for line in text.split("\n")[:15] if line.strip()]
+    if lines and _TITLE_STATUS.search(lines[0]):
+        return "已废止"
+    for line in lines:
+        m = _STATUS_LINE.search(line)
+        if m:
+            return STATUS_NAMES[m.group(1)]
+    return ""
+
+
 def recognise(text: str, path: Path) -> dict[str, str]:
     first, header = split_header(text)
     title = guess_title(first, path)
@@ -130,4 +158,5 @@ def recognise(text: str, path: Path) -> dict[str, str]:
         "date": date,
         "published": published,
         "effective": effective,
+        "status": guess_status(text),
     }

@@ -11,6 +11,8 @@ DOC_TYPES = {
     "policy": "政策文件",
     "other": "其他",
 }
+# a version's 时效性; a manifest or the text's own header may declare it, else the versions decide
+VERSION_STATUSES = ("现行有效", "已被修改", "已废止")
 
 
 @dataclass
@@ -27,6 +29,8 @@ class Document:
     # where it applies: as a manifest declares it (浙江省, 全国), then as the knowledge base
     # resolves it from the title or issuer: a division code, "" for national
     jurisdiction: str = ""
+    status: str = ""  # 时效性 as declared (VERSION_STATUSES), "" when the stored versions decide it
+    repealed: str = ""  # ISO date it was repealed (废止日期), when declared
     text: str = ""
     source_format: str = ""
     content_hash: str = ""

@@ -164,6 +164,8 @@ def cmd_ingest(config: Config, args) -> int:
         print(f"  更新  {path}")
     for path in report.removed:
         print(f"  删除  {path}")
+    for path in report.relabelled:
+        print(f"  修改信息  {path}（按清单文件更新，内容未变）")
     for path, title in report.duplicates:
         print(f"  重复  {path}（与已入库的《{title}》内容相同，已跳过）")
     for path, reason in report.failed:
@@ -294,7 +296,8 @@ def _docs_text(docs: list[dict]) -> str:
 
     lines = [] if docs else [EMPTY]
     for d in docs:
-        extra = "，".join(x for x in (d["issuer"], d["doc_number"], d["date"]) if x)
+        extra = "，".join(x for x in (d["issuer"], d["doc_number"], d["date"],
+                                      d["version_status"] if d["version_status"] != "现行有效" else "") if x)
         lines.append(f"{d['id']:>4}  [{DOC_TYPES.get(d['doc_type'], d['doc_type'])}] 《{d['title']}》"
                      f"{'（' + extra + '）' if extra else ''}  〔{Place(d['jurisdiction']).label}〕"
                      f"  {d['chunks']} 个片段")

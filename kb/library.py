@@ -63,6 +63,7 @@ class IngestReport:
     failed: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
     removed: list[str] = field(default_factory=list)
     moved: list[tuple[str, str]] = field(default_factory=list)  # (old path, new path): the same content
+    relabelled: list[str] = field(default_factory=list)  # unchanged files whose manifest metadata changed
     prune_refused: list[str] = field(default_factory=list)  # what --prune would have removed, had it been allowed
     notes: list[str] = field(default_factory=list)  # why pruning did less than asked
     chunks: int = 0
@@ -90,6 +91,10 @@ def home_place(config: Config) -> Place | None:
     return place
 
 
+# what a manifest may change of an unchanged file without reading it again: not its title or type,
+# which its chunks and keyword entries depend on
+RELABELLED = ("issuer", "doc_number", "date", "published", "effective", "speaker", "jurisdiction", "status",
+              "repealed")
 _REPEALED = re.compile(r"《([^《》]{2,60})》(?:（[^）]{0,30}）)?[^。；《]{0,12}?(?:同时|即行|予以)?废止")
 TRASH_REASONS = {"deleted": "删除", "pruned": "清理（文件已不存在）", "replaced": "被新上传的文件替换",
                  "edited": "文件修改前的版本"}
@@ -117,6 +122,7 @@ class KnowledgeBase:
         self._vectors: VectorIndex | None = None
         self._vectors_generation = -1  # the store's generation the index in memory was read at
         self._statuses: tuple[int, dict[int, str]] = (-1, {})  # version_statuses, at a generation
+        self._repealed_on: dict[str, str] = {}  # a law's repeal date, when known (with _statuses)
         self._version_dates: dict[str, list[tuple[int, str]]] = {}  # normalised title → (id, date) of each version
         self.passage_model = passage_model(self.config)
         stored = self.store.get_meta("embedding_model")
@@ -244,7 +250,8 @@ class KnowledgeBase:
         actor = actor or default_actor()
         moves: list[tuple[int, str, str]] = []
         edited: list[tuple[int, str]] = []
-        pending = self._read_files(paths, overrides or {}, report, progress, moves, edited)
+        relabels: list[tuple[int, str, dict]] = []
+        pending = self._read_files(paths, overrides or {}, report, progress, moves, edited, relabels)
         total = sum(len(p.chunks) for p in pending)
         done = 0
         bar = tqdm(total=total, desc="向量化", unit="段", disable=not progress or not total, leave=False)
@@ -289,24 +296,30 @@ class KnowledgeBase:
                 report.prune_refused = [path for _, path in gone]
             else:
                 removals += [(doc_id, path, "pruned") for doc_id, path in gone]
-        self._commit(batch, removals, report, actor, moves)
+        self._commit(batch, removals, report, actor, moves, relabels)
         report.seconds = time.perf_counter() - started
         return report
 
     def _read_files(self, paths: list[Path], overrides: dict, report: IngestReport, progress: bool,
-                    moves: list[tuple[int, str, str]], edited: list[tuple[int, str]]) -> list[_Pending]:
+                    moves: list[tuple[int, str, str]], edited: list[tuple[int, str]],
+                    relabels: list[tuple[int, str, dict]]) -> list[_Pending]:
         """Reads what is new or changed; records what is unchanged, moved, duplicated or unreadable.
         A file whose content is stored under a path that no longer exists was moved or renamed
         (`moves`: id, new path, hash); a file edited to another stored document's content leaves its
-        old version to the trash (`edited`)."""
+        old version to the trash (`edited`); an unchanged file whose manifest now declares other
+        metadata keeps its chunks and vectors and takes the new metadata (`relabels`: id, path, changes)."""
         claimed: dict[str, str] = {}  # content or text hash → title, within this run
         replaces: dict[str, int] = {}  # file → the id of its stored older version
 
-        def wanted(path: Path, digest: str) -> bool:
+        def wanted(path: Path, digest: str, declared: dict) -> bool:
             here = str(path.resolve())
             existing = self.store.document_by_path(here)
             if existing and existing.content_hash == digest:
                 report.unchanged.append(str(path))
+                changes = self._relabelling(existing, declared, path, report)
+                if changes:
+                    relabels.append((existing.id, str(path), changes))
+                    report.relabelled.append(str(path))
                 return False
             same = self.store.document_by_hash(digest)
             if same and same.path != here:
@@ -353,6 +366,21 @@ class KnowledgeBase:
             pending.append(_Pending(doc, item.chunks, replaces.get(item.path)))
         return pending
 
+    def _relabelling(self, stored: Document, declared: dict, path: Path, report: IngestReport) -> dict:
+        """What a manifest now declares differently of an unchanged file, among the metadata that
+        neither its chunks nor its keyword entries depend on (RELABELLED)."""
+        changes = {k: v for k, v in declared.items() if k in RELABELLED and getattr(stored, k) != v}
+        if "jurisdiction" in changes:
+            try:
+                changes["jurisdiction"] = jurisdiction_of(stored.title, changes.get("issuer", stored.issuer),
+                                                          str(changes["jurisdiction"])).code
+            except ValueError as exc:  # a manifest declares a place that does not exist
+                report.failed.append((str(path), str(exc)))
+                return {}
+            if changes["jurisdiction"] == stored.jurisdiction:
+                del changes["jurisdiction"]
+        return changes
+
     def similar_documents(self, path: Path | str) -> list[dict]:
         """Stored documents a file seems to be another copy or version of: the same title and date,
         or most of the same text (the .md and the .docx of one law). Not the file's own earlier
@@ -393,11 +421,12 @@ class KnowledgeBase:
                 and not Path(d["path"]).exists()]
 
     def _commit(self, batch: list[_Pending], removals: list[tuple[int, str, str]], report: IngestReport,
-                actor: str = "", moves: list[tuple[int, str, str]] | None = None) -> None:
+                actor: str = "", moves: list[tuple[int, str, str]] | None = None,
+                relabels: list[tuple[int, str, dict]] | None = None) -> None:
         """One SQLite transaction; the new FAISS file is in place before it commits. Removed and
         replaced documents go to the trash (`removals`: id, path, reason)."""
-        moves = moves or []
-        if not batch and not removals and not moves:
+        moves, relabels = moves or [], relabels or []
+        if not batch and not removals and not moves and not relabels:
             return
         actor = actor or default_actor()
         dim = batch[0].vectors.shape[1] if batch else None
@@ -416,6 +445,10 @@ class KnowledgeBase:
                 for doc_id, path, new_hash in moves:
                     self.store.move_document(doc_id, path, new_hash)
                     self.store.log(actor, "移动", f"{doc_id} → {path}")
+                for doc_id, path, changes in relabels:
+                    self.store.set_metadata(doc_id, changes)
+                    what = "，".join(f"{k}={v}" for k, v in changes.items())
+                    self.store.log(actor, "修改信息", f"{doc_id} {path}：{what}")
                 for item in batch:
                     if item.replaces is not None:
                         vectors.remove(self.store.remove_document(item.replaces, "edited"))
@@ -465,9 +498,11 @@ class KnowledgeBase:
 
     def _in_force(self, filters: Filters | None) -> Filters | None:
         """`as_of` made concrete: the documents in force that day (of each law, the newest version dated on
-        or before it; a law first dated after it is left out; an undated document always counts)."""
+        or before it; a law first dated after it, or repealed by then, is left out; an undated document
+        always counts)."""
         if not filters or not filters.as_of:
             return filters
+        self.version_statuses()  # brings the repeal dates up to date
         newest: dict[str, dict] = {}
         keep = []
         for d in self.documents():
@@ -477,33 +512,47 @@ class KnowledgeBase:
                 key = normalise_title(d["title"])
                 if key not in newest or d["date"] > newest[key]["date"]:
                     newest[key] = d
-        keep += [d["id"] for d in newest.values()]
+        keep += [d["id"] for key, d in newest.items()
+                 if not d["date"] < self._repealed_on.get(key, "9999") <= filters.as_of]
         if filters.doc_ids:
             keep = [i for i in keep if i in set(filters.doc_ids)]
         return replace(filters, doc_ids=keep or [-1], as_of=None)
 
     def version_statuses(self) -> dict[int, str]:
         """Each document's status among the versions of its law (VERSION_STATUSES): the newest dated
-        version is in force, the older ones amended; a law that another stored text declares repealed
-        (…《城市流浪乞讨人员收容遣送办法》同时废止) is repealed in every version older than that text."""
+        version is in force, the older ones amended. A law is repealed in every version when its newest
+        declares so (a manifest's status or repeal date, or 时效性：失效 in its header), and in every
+        version older than another stored text that repeals it (…《城市流浪乞讨人员收容遣送办法》同时废止).
+        A status declared for an older version is kept as declared."""
         if self._statuses[0] == self.generation:
             return self._statuses[1]
-        docs = self.documents()
+        docs = self.store.documents()
         versions: dict[str, list[dict]] = {}
         for d in docs:
             versions.setdefault(normalise_title(d["title"]), []).append(d)
         status: dict[int, str] = {}
-        for group in versions.values():
+        repealed_on: dict[str, str] = {}  # normalised title → the day it was repealed, when known
+        for key, group in versions.items():
             dated = sorted((d for d in group if d["date"]), key=lambda d: d["date"])
             for d in group:
                 status[d["id"]] = "现行有效" if not dated or d is dated[-1] or not d["date"] else "已被修改"
+            newest = dated[-1] if dated else group[0]
+            if newest["status"] == "已废止":
+                status.update((d["id"], "已废止") for d in group)
+                if newest["repealed"]:
+                    repealed_on[key] = newest["repealed"]
         for doc_id, date, text in self.store.conn.execute(
                 "SELECT id, date, text FROM documents WHERE instr(text, '废止') > 0"):
             for match in _REPEALED.finditer(text):
-                for d in versions.get(normalise_title(match.group(1)), []):
+                key = normalise_title(match.group(1))
+                for d in versions.get(key, []):
                     if d["id"] != doc_id and (not date or not d["date"] or d["date"] < date):
                         status[d["id"]] = "已废止"
+                        if date and (key not in repealed_on or date < repealed_on[key]):
+                            repealed_on[key] = date
+        status.update((d["id"], d["status"]) for d in docs if d["status"] and d["status"] != "已废止")
         self._statuses = (self.generation, status)
+        self._repealed_on = repealed_on
         self._version_dates = {key: [(d["id"], d["date"]) for d in group] for key, group in versions.items()}
         return status
 
@@ -551,7 +600,10 @@ class KnowledgeBase:
 
     # ---------------------------------------------------------------- library
     def documents(self) -> list[dict]:
-        return self.store.documents()
+        """Every document's metadata (without text), chunk count, and status among its law's
+        versions (`version_status`, see version_statuses)."""
+        statuses = self.version_statuses()
+        return [{**d, "version_status": statuses.get(d["id"], "")} for d in self.store.documents()]
 
     def find_document(self, ref: str | int) -> dict | None:
         """By id, path, or title (exact, then unique partial match)."""

@@ -94,7 +94,8 @@ CREATE TABLE IF NOT EXISTS basket_items (
 """
 
 DOC_COLUMNS = ("id", "path", "title", "doc_type", "issuer", "doc_number", "date", "published",
-               "effective", "speaker", "jurisdiction", "text", "source_format", "content_hash", "page_starts")
+               "effective", "speaker", "jurisdiction", "status", "repealed", "text", "source_format", "content_hash",
+               "page_starts")
 
 
 def filter_sql(filters: Filters | None) -> tuple[str, list]:
@@ -151,6 +152,9 @@ class Store:
                                           [(text_hash(r[1]), r[0])
                                            for r in self.conn.execute("SELECT id, text FROM documents")])
                     self.conn.execute("CREATE INDEX IF NOT EXISTS documents_text_hash ON documents(text_hash)")
+                for name in ("status", "repealed"):  # declared 时效性 and 废止日期, from before versions had them
+                    if name not in columns:
+                        self.conn.execute(f"ALTER TABLE documents ADD COLUMN {name} TEXT NOT NULL DEFAULT ''")
         except sqlite3.DatabaseError as exc:
             raise StoreError(self.path, f"无法打开知识库文件（{exc}）") from exc
 
@@ -185,11 +189,11 @@ class Store:
         """Insert a document with its chunks; call inside a transaction."""
         cur = self.conn.execute(
             "INSERT INTO documents(path, title, doc_type, issuer, doc_number, date, published, effective,"
-            " speaker, jurisdiction, text, source_format, content_hash, page_starts, text_hash)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " speaker, jurisdiction, status, repealed, text, source_format, content_hash, page_starts, text_hash)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (doc.path, doc.title, doc.doc_type, doc.issuer, doc.doc_number, doc.date, doc.published,
-             doc.effective, doc.speaker, doc.jurisdiction, doc.text, doc.source_format, doc.content_hash,
-             json.dumps(doc.page_starts), text_hash(doc.text)),
+             doc.effective, doc.speaker, doc.jurisdiction, doc.status, doc.repealed, doc.text, doc.source_format,
+             doc.content_hash, json.dumps(doc.page_starts), text_hash(doc.text)),
         )
         doc_id = cur.lastrowid
         vectors = np.ascontiguousarray(embeddings, dtype=np.float32)
@@ -282,6 +286,13 @@ class Store:
     def _columns(self, table: str) -> set[str]:
         return {r[1] for r in self.conn.execute(f"PRAGMA table_info({table})")}
 
+    def set_metadata(self, doc_id: int, changes: dict[str, str]) -> None:
+        """New values for some of a document's metadata columns (call inside a transaction)."""
+        columns = [c for c in changes if c in DOC_COLUMNS and c not in ("id", "text", "page_starts")]
+        if columns:
+            self.conn.execute(f"UPDATE documents SET {', '.join(c + ' = ?' for c in columns)} WHERE id = ?",
+                              [changes[c] for c in columns] + [doc_id])
+
     def move_document(self, doc_id: int, path: str, content_hash: str) -> None:
         """A stored document's file was moved or renamed (the same content found at another path)."""
         self.conn.execute("UPDATE documents SET path = ?, content_hash = ? WHERE id = ?", (path, content_hash, doc_id))
@@ -318,8 +329,8 @@ class Store:
         """Every document's metadata (without text) and chunk count."""
         rows = self.conn.execute(
             "SELECT d.id, d.path, d.title, d.doc_type, d.issuer, d.doc_number, d.date, d.published,"
-            " d.effective, d.speaker, d.jurisdiction, d.source_format, d.added_at, d.content_hash,"
-            " (SELECT count(*) FROM chunks c WHERE c.doc_id = d.id) AS chunks"
+            " d.effective, d.speaker, d.jurisdiction, d.status, d.repealed, d.source_format, d.added_at,"
+            " d.content_hash, (SELECT count(*) FROM chunks c WHERE c.doc_id = d.id) AS chunks"
             " FROM documents d ORDER BY d.title, d.date")
         return [dict(r) for r in rows]
 

@@ -146,7 +146,7 @@ def test_scan_yields_documents_and_errors_and_asks_before_reading(tmp_path):
     (folder / "manifest.json").write_text('{"汇报.txt": {"doc_type": "report", "issuer": "某局"}}', encoding="utf-8")
     asked = []
 
-    def wanted(path, digest):
+    def wanted(path, digest, declared):
         asked.append(path.name)
         return path.name != "办法.md"  # as if it were unchanged
 
