@@ -64,15 +64,21 @@ def reading_order(found: list) -> tuple[str, float]:
 
 def read_pages(images: Iterable, count: int, on_page: Callable[[int], None] | None = None,
                workers: int | None = None) -> list[OcrPage]:
-    """Pages in order, read by `workers` threads (default: one per two cores); `on_page(n)` after each."""
+    """Pages in order, read by `workers` threads (default: one per two cores); `on_page(n)` after each.
+    An image may be given as a function that returns it: it is called in the worker, so only the
+    pages being read are held in memory."""
     from concurrent.futures import ThreadPoolExecutor
 
     workers = max(1, min(workers or (os.cpu_count() or 1) // 2, count))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ocr") as pool:
-        futures = [pool.submit(read_page, image) for image in images]
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ocr")
+    try:
+        futures = [pool.submit(lambda image=image: read_page(image() if callable(image) else image))
+                   for image in images]
         pages = []
         for n, future in enumerate(futures, 1):
             pages.append(future.result())
             if on_page:
-                on_page(n)
+                on_page(n)  # may raise (the file's time is up): the pages not yet begun are dropped
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     return pages

@@ -7,6 +7,7 @@ so a bad file never stops the others.
 from __future__ import annotations
 
 import re
+import threading
 import time
 import zipfile
 from dataclasses import dataclass, field, replace
@@ -171,15 +172,14 @@ def _read_pdf(path: Path, data: bytes, limits: Limits) -> RawText:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise ReadError(path, "PDF 已加密，需要密码才能读取")
-        pages, scans = [], {}  # scans: page index → the page's image, for pages with no usable text
+        pages, unread = [], []  # unread: the pages with no usable text layer
         for n, page in enumerate(reader.pages):
             limits.check_time(path)
             text = page.extract_text() or ""
             if not readable(text):
-                image = _largest_image(page)
-                if image is not None:
-                    scans[n] = image
+                unread.append(n)
             pages.append(text)
+        scans = _page_images(path, data, reader, unread) if unread else {}
     except ReadError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
@@ -190,7 +190,10 @@ def _read_pdf(path: Path, data: bytes, limits: Limits) -> RawText:
         raise
     ocr = {}
     if scans:
-        read = _ocr(path, list(scans.values()), limits)
+        try:
+            read = _ocr(path, list(scans.values()), limits)
+        finally:
+            getattr(scans, "close", lambda: None)()
         for n, page in zip(scans, read, strict=True):
             pages[n], ocr[n + 1] = page.text, page.confidence
     text, starts = join_wrapped_lines([clean_text(page) for page in pages])
@@ -206,6 +209,64 @@ def readable(text: str) -> bool:
     good = sum(c.isalnum() or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef" or c in ".,;:()[]-"
                for c in chars)
     return good / len(chars) >= 0.7
+
+
+SCAN_DPI = 200  # pages rendered for OCR: a 150-dpi scan reads almost perfectly; small print needs more
+MAX_SCAN_SIDE = 4000  # pixels: a page that declares itself huge is rendered smaller, not into gigabytes
+
+
+class _RenderedPages(dict):
+    """Page index → a function that renders the page as a reader sees it (PDFium: the page's rotation,
+    every image strip, JBIG2 and CCITT scans, masks), called when OCR reaches the page so that one
+    page at a time is held in memory. PDFium is not thread-safe: one page renders at a time."""
+
+    def __init__(self, document, pages: list[int]):
+        super().__init__((n, lambda n=n: self._render(n)) for n in pages)
+        self._document = document
+        self._lock = threading.Lock()
+
+    def _render(self, n: int):
+        with self._lock:
+            page = self._document[n]
+            try:
+                width, height = page.get_size()
+                scale = min(SCAN_DPI / 72, MAX_SCAN_SIDE / max(width, height, 1))
+                return page.render(scale=scale, grayscale=False).to_pil().convert("RGB")
+            finally:
+                page.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._document.close()
+
+
+def _page_images(path: Path, data: bytes, reader, pages: list[int]) -> dict:
+    """The pages among `pages` that hold an image (a scan; a page with neither text nor image is
+    blank), each as a function giving the page's image. PDFium renders them; a file it cannot
+    open falls back to each page's largest image as pypdf decodes it."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    try:
+        document = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError:
+        found = {n: _largest_image(reader.pages[n]) for n in pages}
+        return {n: image for n, image in found.items() if image is not None}
+    try:
+        scanned = []
+        for n in pages:
+            page = document[n]
+            try:
+                if next(page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE]), None) is not None:
+                    scanned.append(n)
+            finally:
+                page.close()
+    except BaseException:
+        document.close()
+        raise
+    if not scanned:
+        document.close()
+    return _RenderedPages(document, scanned)
 
 
 def _largest_image(page):
@@ -236,11 +297,12 @@ def _read_image(path: Path, data: bytes, limits: Limits) -> RawText:
     """A scanned page (PNG, JPG, a multi-page TIFF) read by OCR, one page per frame."""
     import io
 
-    from PIL import Image, ImageSequence, UnidentifiedImageError
+    from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
     try:
         with Image.open(io.BytesIO(data)) as image:
-            frames = [frame.convert("RGB") for frame in ImageSequence.Iterator(image)]
+            # upright as a viewer shows it: a phone photo keeps its turn in the EXIF orientation tag
+            frames = [ImageOps.exif_transpose(frame).convert("RGB") for frame in ImageSequence.Iterator(image)]
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
         raise ReadError(path, f"图片已损坏或过大，无法识别（{exc}）") from exc
     read = _ocr(path, frames, limits)

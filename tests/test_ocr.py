@@ -61,3 +61,80 @@ def test_a_scan_answers_a_window_question(tmp_path, e5_models_dir):
     assert kb.search("夜间巡查 流浪乞讨", k=1)[0].citation.title == "关于做好冬季救助工作的通知"  # its first line
     assert kb.store.conn.execute("SELECT count(*) FROM chunks WHERE ocr_confidence IS NULL").fetchone()[0] == 0
     kb.close()
+
+
+def two_pages() -> tuple[list[list[str]], str]:
+    pages = layout(read_file(MARRIAGE).text)[:2]
+    return pages, "".join("".join(p) for p in pages)
+
+
+def test_a_scan_stored_sideways_is_read_as_the_page_shows_it(tmp_path):
+    """Scanners often store a page turned and set the page's /Rotate so that viewers show it upright."""
+    from PIL import Image
+    from pypdf import PdfReader, PdfWriter
+
+    pages, expected = two_pages()
+    sideways = [render(p).transpose(Image.Transpose.ROTATE_90) for p in pages]
+    sideways[0].save(tmp_path / "stored.pdf", save_all=True, append_images=sideways[1:], resolution=150)
+    writer = PdfWriter()
+    for page in PdfReader(tmp_path / "stored.pdf").pages:
+        writer.add_page(page.rotate(90))
+    writer.write(tmp_path / "婚姻登记条例.pdf")
+    raw = read_file(tmp_path / "婚姻登记条例.pdf")
+    assert raw.source_format == "pdf+ocr" and accuracy(expected, raw.text) >= 0.97
+
+
+def test_a_page_scanned_in_strips_is_read_whole(tmp_path):
+    """Some scanners write a page as several image strips; every strip is part of the page."""
+    import pypdfium2 as pdfium
+
+    pages, expected = two_pages()
+    pdf = pdfium.PdfDocument.new()
+    width, height = 595, 842  # A4 in points
+    for lines in pages:
+        image = render(lines)
+        page = pdf.new_page(width, height)
+        strips = 4
+        for n in range(strips):
+            box = (0, n * image.height // strips, image.width, (n + 1) * image.height // strips)
+            strip = pdfium.PdfImage.new(pdf)
+            strip.set_bitmap(pdfium.PdfBitmap.from_pil(image.crop(box)))
+            tall = height / strips
+            strip.set_matrix(pdfium.PdfMatrix().scale(width, tall).translate(0, height - (n + 1) * tall))
+            page.insert_obj(strip)
+        page.gen_content()
+        page.close()
+    pdf.save(tmp_path / "婚姻登记条例.pdf")
+    pdf.close()
+    raw = read_file(tmp_path / "婚姻登记条例.pdf")
+    assert raw.source_format == "pdf+ocr" and accuracy(expected, raw.text) >= 0.97
+
+
+def test_a_phone_photo_is_read_upright_by_its_orientation_tag(tmp_path):
+    from PIL import Image
+
+    pages, _ = two_pages()
+    photo = render(pages[0]).transpose(Image.Transpose.ROTATE_90)  # held sideways: the camera tags it
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: turn 90° clockwise to show
+    photo.save(tmp_path / "通知.jpg", exif=exif, quality=90)
+    raw = read_file(tmp_path / "通知.jpg")
+    assert accuracy("".join(pages[0]), raw.text) >= 0.95
+
+
+def test_pages_not_begun_are_dropped_when_the_time_is_up():
+    pages, _ = two_pages()
+    loaded = []
+
+    def loader(n):
+        def load():
+            loaded.append(n)
+            return render(pages[n % 2])
+        return load
+
+    def time_is_up(n):
+        raise TimeoutError("文件处理超时")
+
+    with pytest.raises(TimeoutError):
+        read_pages([loader(n) for n in range(6)], 6, on_page=time_is_up, workers=1)
+    assert len(loaded) <= 2  # the first page, and at most the one already begun
