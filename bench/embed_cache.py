@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kb.embed import Embedder
+from kb.embed import PASSAGE_GROUP, Embedder
 
 
 class CachedEmbedder:
@@ -65,7 +65,7 @@ class CachedEmbedder:
         if progress and len(texts) - len(missing):
             progress(len(texts) - len(missing))
         # Embed and store in slices, so that a run killed half-way keeps what it embedded.
-        step = self.inner.batch_size * 8
+        step = PASSAGE_GROUP
         for start in range(0, len(missing), step):
             part = missing[start:start + step]
             vectors = self.inner.encode_passages([texts[i] for i in part], progress=progress)

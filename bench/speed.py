@@ -149,20 +149,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path)
     parser.add_argument("--no-ingestion", action="store_true", help="skip the ingestion sample")
     parser.add_argument("--ingestion-only", action="store_true", help="only the ingestion sample, both precisions")
+    parser.add_argument("--precision", choices=["fp32", "int8"],
+                        help="time the knowledge base built at this precision (bench.stard --precision builds it)")
     args = parser.parse_args(argv)
 
     started = provenance()  # what runs is the tree as it is now, not at the end
     corpus = Corpus.load(args.articles)
     queries = read_queries(args.queries)[:args.limit]
     laws = corpus.subset(queries, SUBSET_MIN_ARTICLES) if args.subset else sorted(corpus.by_law)
-    work = CACHE / (f"subset-{SUBSET_MIN_ARTICLES}" if args.subset else "full")
+    work = CACHE / ((f"subset-{SUBSET_MIN_ARTICLES}" if args.subset else "full")
+                    + ("-int8" if args.precision == "int8" else ""))
     result: dict = {"articles": sum(len(corpus.by_law[law]) for law in laws), "laws": len(laws)}
     if args.ingestion_only:
         result["ingestion"] = ingestion_both(corpus, args.ingest_articles)
         emit({"queries": str(args.queries), **result}, started, args.out)
         return 0
 
-    kb, _, _ = build(corpus, laws, work)  # already built by bench.stard: only checks it is complete
+    kb, _, _ = build(corpus, laws, work, precision=args.precision or "")  # built by bench.stard: only checked
     kb.close()
     data = work / "kb"
     result["cold_start"] = cold_start(data, queries[0]["query"])

@@ -47,7 +47,7 @@ class Config:
     glossary: Path | None = None
     ranker: str | None = None  # a LightGBM text model, "none", or None for the bundled default
     home_region: str = ""  # 浙江省, 杭州市 ...; "" = none
-    batch_size: int = 32
+    batch_size: int = 0  # passages per forward pass; 0 = the device's best (kb.embed.default_batch_size)
     commit_seconds: float = 30.0  # ingestion commits at least this often (a killed run keeps it)
     # retrieval
     keyword_depth: int = 100  # candidates taken from each retriever before fusion
