@@ -172,14 +172,16 @@ def _read_pdf(path: Path, data: bytes, limits: Limits) -> RawText:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise ReadError(path, "PDF 已加密，需要密码才能读取")
-        pages, unread = [], []  # unread: the pages with no usable text layer
+        pages, unread, short = [], [], []  # pages with no usable text layer; with a few words of one
         for n, page in enumerate(reader.pages):
             limits.check_time(path)
             text = page.extract_text() or ""
             if not readable(text):
                 unread.append(n)
+            elif len("".join(text.split())) < SHORT_PAGE:
+                short.append(n)
             pages.append(text)
-        scans = _page_images(path, data, reader, unread) if unread else {}
+        scans = _page_images(path, data, reader, unread, short) if unread or short else {}
     except ReadError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
@@ -195,7 +197,8 @@ def _read_pdf(path: Path, data: bytes, limits: Limits) -> RawText:
         finally:
             getattr(scans, "close", lambda: None)()
         for n, page in zip(scans, read, strict=True):
-            pages[n], ocr[n + 1] = page.text, page.confidence
+            if n in unread or len("".join(page.text.split())) > len("".join(pages[n].split())):
+                pages[n], ocr[n + 1] = page.text, page.confidence
     text, starts = join_wrapped_lines([clean_text(page) for page in pages])
     return RawText(text, "pdf+ocr" if ocr else "pdf", page_starts=starts, ocr=ocr)
 
@@ -211,6 +214,8 @@ def readable(text: str) -> bool:
     return good / len(chars) >= 0.7
 
 
+SHORT_PAGE = 80  # characters: a page with less text than this and a page-sized image is a scan
+SCAN_COVER = 0.5  # ... when images cover at least this share of the page
 SCAN_DPI = 200  # pages rendered for OCR: a 150-dpi scan reads almost perfectly; small print needs more
 MAX_SCAN_SIDE = 4000  # pixels: a page that declares itself huge is rendered smaller, not into gigabytes
 
@@ -240,24 +245,31 @@ class _RenderedPages(dict):
             self._document.close()
 
 
-def _page_images(path: Path, data: bytes, reader, pages: list[int]) -> dict:
-    """The pages among `pages` that hold an image (a scan; a page with neither text nor image is
-    blank), each as a function giving the page's image. PDFium renders them; a file it cannot
-    open falls back to each page's largest image as pypdf decodes it."""
+def _page_images(path: Path, data: bytes, reader, unread: list[int], short: list[int]) -> dict:
+    """The pages to read by OCR, each as a function giving the page's image: those among `unread`
+    that hold an image (a page with neither text nor image is blank), and those among `short` (a
+    few words of text, such as a stamped page number) that images mostly cover. PDFium renders
+    them; a file it cannot open falls back to each unread page's largest image as pypdf decodes it."""
     import pypdfium2 as pdfium
     import pypdfium2.raw as pdfium_c
 
     try:
         document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError:
-        found = {n: _largest_image(reader.pages[n]) for n in pages}
+        found = {n: _largest_image(reader.pages[n]) for n in unread}
         return {n: image for n, image in found.items() if image is not None}
     try:
         scanned = []
-        for n in pages:
+        for n in sorted(unread + short):
             page = document[n]
             try:
-                if next(page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE]), None) is not None:
+                images = page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE])
+                if n in short:
+                    width, height = page.get_size()
+                    covered = sum(_area(i.get_bounds()) for i in images)  # strips add up
+                    if covered >= SCAN_COVER * width * height:
+                        scanned.append(n)
+                elif next(images, None) is not None:
                     scanned.append(n)
             finally:
                 page.close()
@@ -267,6 +279,11 @@ def _page_images(path: Path, data: bytes, reader, pages: list[int]) -> dict:
     if not scanned:
         document.close()
     return _RenderedPages(document, scanned)
+
+
+def _area(bounds: tuple[float, float, float, float]) -> float:
+    left, bottom, right, top = bounds
+    return max(0.0, right - left) * max(0.0, top - bottom)
 
 
 def _largest_image(page):

@@ -138,3 +138,39 @@ def test_pages_not_begun_are_dropped_when_the_time_is_up():
     with pytest.raises(TimeoutError):
         read_pages([loader(n) for n in range(6)], 6, on_page=time_is_up, workers=1)
     assert len(loaded) <= 2  # the first page, and at most the one already begun
+
+
+def stamp_text(source, dest) -> None:
+    """A few words of real text on each page (a copier's page stamp), over the scan."""
+    import ctypes
+
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    pdf = pdfium.PdfDocument(source)
+    for n in range(len(pdf)):
+        page = pdf[n]
+        stamp = pdfium_c.FPDFPageObj_NewTextObj(pdf.raw, b"Helvetica", 10.0)
+        words = f"Page {n + 1} - copy for internal use".encode("utf-16-le") + b"\0\0"
+        buffer = ctypes.create_string_buffer(words, len(words))
+        pdfium_c.FPDFText_SetText(stamp, ctypes.cast(buffer, pdfium_c.FPDF_WIDESTRING))
+        pdfium_c.FPDFPageObj_Transform(stamp, 1, 0, 0, 1, 40, 20)
+        pdfium_c.FPDFPage_InsertObject(page.raw, stamp)
+        pdfium_c.FPDFPage_GenerateContent(page.raw)
+        page.close()
+    pdf.save(dest)
+    pdf.close()
+
+
+def test_a_scan_with_a_stamped_line_of_text_is_still_read(tmp_path):
+    """A text layer of a few words (a page stamp) over a page-sized scan is not the page's text."""
+    from pypdf import PdfReader
+
+    pages, expected = two_pages()
+    images = [render(p) for p in pages]
+    images[0].save(tmp_path / "scan.pdf", save_all=True, append_images=images[1:], resolution=150)
+    stamp_text(tmp_path / "scan.pdf", tmp_path / "婚姻登记条例.pdf")
+    assert "internal use" in PdfReader(tmp_path / "婚姻登记条例.pdf").pages[0].extract_text()
+    raw = read_file(tmp_path / "婚姻登记条例.pdf")
+    assert raw.source_format == "pdf+ocr" and sorted(raw.ocr) == [1, 2]
+    assert accuracy(expected, raw.text) >= 0.95
