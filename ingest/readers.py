@@ -216,7 +216,9 @@ def readable(text: str) -> bool:
 
 SHORT_PAGE = 80  # characters: a page with less text than this and a page-sized image is a scan
 SCAN_COVER = 0.5  # ... when images cover at least this share of the page
-SCAN_DPI = 200  # pages rendered for OCR: a 150-dpi scan reads almost perfectly; small print needs more
+# A page is rendered for OCR at its scan's own resolution, within these: a 150-dpi scan reads almost
+# perfectly, and more than 200 costs time (the detector works on the whole image) for little.
+SCAN_DPI = (150, 200)
 MAX_SCAN_SIDE = 4000  # pixels: a page that declares itself huge is rendered smaller, not into gigabytes
 
 
@@ -235,7 +237,8 @@ class _RenderedPages(dict):
             page = self._document[n]
             try:
                 width, height = page.get_size()
-                scale = min(SCAN_DPI / 72, MAX_SCAN_SIDE / max(width, height, 1))
+                dpi = min(max(_scan_dpi(page), SCAN_DPI[0]), SCAN_DPI[1])
+                scale = min(dpi / 72, MAX_SCAN_SIDE / max(width, height, 1))
                 return page.render(scale=scale, grayscale=False).to_pil().convert("RGB")
             finally:
                 page.close()
@@ -279,6 +282,22 @@ def _page_images(path: Path, data: bytes, reader, unread: list[int], short: list
     if not scanned:
         document.close()
     return _RenderedPages(document, scanned)
+
+
+def _scan_dpi(page) -> float:
+    """The resolution of the page's sharpest image as placed on the page (pixels per inch); 0 without one."""
+    import pypdfium2.raw as pdfium_c
+
+    best = 0.0
+    for image in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE]):
+        try:
+            pixels_wide, _ = image.get_px_size()
+            left, _, right, _ = image.get_bounds()
+        except Exception:  # an image PDFium cannot measure: the others decide
+            continue
+        if right > left:
+            best = max(best, pixels_wide / ((right - left) / 72))
+    return best
 
 
 def _area(bounds: tuple[float, float, float, float]) -> float:

@@ -15,6 +15,9 @@ REPORT = CORPUS / "reports" / "市民政局党组落实“第一议题”制度�
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing may reach a hub, in tests as in the offices
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# The tests' knowledge bases compute in fp32, the same on every machine and without a calibration per
+# test; int8, the CPU default, is tested where it is the subject (test_precision).
+os.environ.setdefault("STUDYKB_PRECISION", "fp32")
 
 
 @pytest.fixture(scope="session")

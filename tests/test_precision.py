@@ -33,7 +33,8 @@ def test_a_precision_the_device_cannot_run_is_refused(requested, device, message
         pick_precision(requested, device)
 
 
-def test_the_knowledge_base_records_its_precision_and_keeps_to_it(tmp_path, minilm_dir):
+def test_the_knowledge_base_records_its_precision_and_keeps_to_it(tmp_path, minilm_dir, monkeypatch):
+    monkeypatch.delenv("STUDYKB_PRECISION", raising=False)  # unset, as in an office
     folder = copy_files(tmp_path / "docs", REGULATIONS / "社会救助暂行办法(2019-03-02).md")
     data = tmp_path / "data"
     kb = KnowledgeBase(Config.load(data, model=str(minilm_dir), precision="int8"))
@@ -52,4 +53,55 @@ def test_the_knowledge_base_records_its_precision_and_keeps_to_it(tmp_path, mini
     kb.close()
     kb = KnowledgeBase(Config.load(data, model=str(minilm_dir)))
     assert kb.stats()["embedding_precision"] == "fp32" and kb.embedder.precision == "fp32"
+    kb.close()
+
+
+def test_smoothing_keeps_the_default_model_close_to_fp32_and_is_measured_once(tmp_path, e5_models_dir, monkeypatch):
+    """int8 moves activation outliers into the weights (kb.int8): measured once per model folder on
+    the shipped calibration passages, stored beside the models, and worth most of int8's error."""
+    import torch
+
+    from kb import int8
+
+    texts = [line for line in (REGULATIONS / "社会救助暂行办法(2019-03-02).md").read_text(encoding="utf-8")
+             .splitlines() if line.startswith("第")][:40]
+    fp32 = Embedder(Config.load(tmp_path, model_dir=e5_models_dir, precision="fp32"))
+    smoothed = Embedder(Config.load(tmp_path, model_dir=e5_models_dir, precision="int8"))
+    stored = list((e5_models_dir / "int8").glob("*.safetensors"))
+    assert stored, "the activation ranges are kept beside the models"
+    plain = Embedder(Config.load(tmp_path, model_dir=e5_models_dir, precision="fp32"))
+    int8.quantise(plain.model)  # what torch's dynamic quantisation alone gives
+    reference = fp32.encode_passages(texts)
+    worst = {name: float((reference * e.encode_passages(texts)).sum(axis=1).min())
+             for name, e in (("smoothed", smoothed), ("plain", plain))}
+    assert worst["smoothed"] > 0.99 and worst["smoothed"] > worst["plain"], worst
+    adapter = [m for name, m in smoothed.model.named_modules() if name.endswith("query.0.linear")]
+    assert adapter and type(adapter[0]) is torch.nn.Linear  # the query adapter stays in float
+
+    def measured_again(*_args):
+        raise AssertionError("the stored ranges should have been used")
+
+    monkeypatch.setattr(int8, "activation_ranges", measured_again)
+    again = Embedder(Config.load(tmp_path, model_dir=e5_models_dir, precision="int8"))
+    assert np.allclose(again.encode_passages(texts[:3]), smoothed.encode_passages(texts[:3]), atol=1e-5)
+
+
+def test_a_damaged_calibration_file_is_measured_again(tmp_path, minilm_dir):
+    from kb import int8
+
+    config = Config.load(tmp_path, model=str(minilm_dir), precision="int8")
+    first = Embedder(config)
+    (stored,) = (tmp_path / "models" / "int8").glob("*.safetensors")
+    stored.write_bytes(b"not a safetensors file")
+    second = Embedder(config)
+    assert int8.load_ranges(stored, None, None)  # rewritten whole
+    assert np.allclose(first.encode_passages(TEXTS), second.encode_passages(TEXTS), atol=1e-5)
+
+
+def test_a_new_knowledge_base_on_cpu_embeds_at_int8(tmp_path, minilm_dir, monkeypatch):
+    monkeypatch.delenv("STUDYKB_PRECISION", raising=False)  # the suite pins fp32 (conftest)
+    folder = copy_files(tmp_path / "docs", REGULATIONS / "社会救助暂行办法(2019-03-02).md")
+    kb = KnowledgeBase(Config.load(tmp_path / "data", model=str(minilm_dir), device="cpu"))
+    kb.ingest([folder], progress=False)
+    assert kb.embedder.precision == "int8" and kb.stats()["embedding_precision"] == "int8"
     kb.close()

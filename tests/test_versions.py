@@ -67,7 +67,8 @@ def test_another_text_repealing_a_law_ends_it_on_its_date(tmp_path, minilm_confi
     kb = KnowledgeBase(minilm_config)
     kb.ingest([folder], progress=False)
     assert status_of(kb, "城市流浪乞讨人员收容遣送办法") == "已废止"
-    assert status_of(kb, "城市生活无着的流浪乞讨人员救助管理办法") == "现行有效"  # its own 废止 sentence is about the other
+    # its own 废止 sentence is about the other law
+    assert status_of(kb, "城市生活无着的流浪乞讨人员救助管理办法") == "现行有效"
     titles = {h.citation.title for h in kb.search("流浪乞讨人员 收容 遣送", k=5, filters=Filters(as_of="1990-01-01"))}
     assert titles == {"城市流浪乞讨人员收容遣送办法"}
     titles = {h.citation.title for h in kb.search("流浪乞讨人员 收容 遣送", k=5, filters=Filters(as_of="2010-01-01"))}
