@@ -119,6 +119,9 @@ def read_manifest(folder: Path) -> dict[str, dict]:
         unknown = set(meta) - set(OVERRIDABLE)
         if unknown:
             raise ReadError(path, f"“{rel}”含无法识别的字段：{', '.join(sorted(unknown))}")
+        not_text = sorted(k for k, v in meta.items() if not isinstance(v, str))
+        if not_text:
+            raise ReadError(path, f"“{rel}”的字段 {', '.join(not_text)} 应为带引号的文字（如 \"2019-03-02\"）")
         if "doc_type" in meta and meta["doc_type"] not in DOC_TYPES:
             raise ReadError(path, f"“{rel}”的文档类型“{meta['doc_type']}”无效（可选：{', '.join(DOC_TYPES)}）")
         out[str((folder / rel).resolve())] = {**meta, **_declared_status(meta, path, rel)}
@@ -127,11 +130,11 @@ def read_manifest(folder: Path) -> dict[str, dict]:
 
 def _declared_status(meta: dict, path: Path, rel: str) -> dict:
     """A manifest entry's status and repeal date, checked: {"status": "失效"} → 已废止; a repeal
-    date alone means 已废止."""
+    date alone means 已废止; {"status": ""} leaves it to the versions again."""
     out = {}
     if "status" in meta:
         out["status"] = status_named(meta["status"])
-        if not out["status"]:
+        if not out["status"] and meta["status"].strip():
             raise ReadError(path, f"“{rel}”的时效性“{meta['status']}”无效（可选：{'、'.join(VERSION_STATUSES)}）")
     if meta.get("repealed"):
         try:
@@ -140,6 +143,8 @@ def _declared_status(meta: dict, path: Path, rel: str) -> dict:
             raise ReadError(path, f"“{rel}”的废止日期“{meta['repealed']}”无效（应写作 2014-05-01）") from None
         if out.setdefault("status", "已废止") != "已废止":
             raise ReadError(path, f"“{rel}”写了废止日期，时效性却是“{out['status']}”")
+    elif out.get("status") == "":
+        out["repealed"] = ""  # cleared together
     return out
 
 

@@ -132,22 +132,23 @@ def status_named(value: str) -> str:
 
 
 def guess_status(text: str) -> str:
-    """The status the text declares of itself in its first lines (时效性：失效, or a title ending
-    in （已废止）), as databases of statutes print it; "" when it says nothing. The body is not
-    read: "……同时废止" there repeals another law."""
+    """已废止 or 已被修改 when the text says so of itself in its first lines (时效性：失效, or a title
+    ending in （已废止）), as databases of statutes print it; else "". "时效性：现行有效" is left to
+    the versions: it was true on the day the text was copied, and a newer version may be stored. The
+    body is not read: "……同时废止" there repeals another law."""
     lines = [line.strip() for line in text.split("\n")[:15] if line.strip()]
     if lines and _TITLE_STATUS.search(lines[0]):
         return "已废止"
     for line in lines:
         m = _STATUS_LINE.search(line)
         if m:
-            return STATUS_NAMES[m.group(1)]
+            return "" if STATUS_NAMES[m.group(1)] == "现行有效" else STATUS_NAMES[m.group(1)]
     return ""
 
 
 def recognise(text: str, path: Path) -> dict[str, str]:
     first, header = split_header(text)
-    title = guess_title(first, path)
+    title = _TITLE_STATUS.sub("", guess_title(first, path)).strip()  # 某某办法（已废止） is 某某办法
     header_text = "\n".join(header) or "\n".join(text.split("\n")[:12])
     date, published, effective = guess_dates(header_text, path)
     return {

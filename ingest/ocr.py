@@ -35,7 +35,10 @@ def _engine():
 
 
 def read_page(image) -> OcrPage:
-    """One page image (PIL image or array) → its text in reading order."""
+    """One page image (PIL image or array) → its text in reading order; None (a page that could not
+    be rendered) reads as blank."""
+    if image is None:
+        return OcrPage("", 0.0)
     array = np.asarray(image.convert("RGB")) if hasattr(image, "convert") else np.asarray(image)
     found, _ = _engine()(array)
     return OcrPage(*reading_order(found or []))

@@ -186,8 +186,8 @@ def _read_pdf(path: Path, data: bytes, limits: Limits) -> RawText:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
         raise ReadError(path, f"PDF 文件已损坏或格式不正确（{exc}）") from exc
-    except Exception as exc:  # pypdf raises assorted errors on broken files
-        if type(exc).__module__.startswith("pypdf"):
+    except Exception as exc:  # pypdf (and pypdfium2) raise assorted errors of their own on broken files
+        if type(exc).__module__.startswith(("pypdf", "pypdfium2")):
             raise ReadError(path, f"PDF 文件已损坏或格式不正确（{exc}）") from exc
         raise
     ocr = {}
@@ -197,7 +197,8 @@ def _read_pdf(path: Path, data: bytes, limits: Limits) -> RawText:
         finally:
             getattr(scans, "close", lambda: None)()
         for n, page in zip(scans, read, strict=True):
-            if n in unread or len("".join(page.text.split())) > len("".join(pages[n].split())):
+            seen, layer = len("".join(page.text.split())), len("".join(pages[n].split()))
+            if n in unread or seen > max(2 * layer, SHORT_PAGE):  # a short page: the scan says clearly more
                 pages[n], ocr[n + 1] = page.text, page.confidence
     text, starts = join_wrapped_lines([clean_text(page) for page in pages])
     return RawText(text, "pdf+ocr" if ocr else "pdf", page_starts=starts, ocr=ocr)
@@ -222,29 +223,39 @@ SCAN_DPI = (150, 200)
 MAX_SCAN_SIDE = 4000  # pixels: a page that declares itself huge is rendered smaller, not into gigabytes
 
 
+_PDFIUM = threading.Lock()  # PDFium is not thread-safe: every call to it in this process holds this lock
+
+
 class _RenderedPages(dict):
     """Page index → a function that renders the page as a reader sees it (PDFium: the page's rotation,
     every image strip, JBIG2 and CCITT scans, masks), called when OCR reaches the page so that one
-    page at a time is held in memory. PDFium is not thread-safe: one page renders at a time."""
+    page at a time is held in memory. A page PDFium cannot render gives None: read as blank, it is
+    listed among the low-confidence pages."""
 
     def __init__(self, document, pages: list[int]):
         super().__init__((n, lambda n=n: self._render(n)) for n in pages)
         self._document = document
-        self._lock = threading.Lock()
 
     def _render(self, n: int):
-        with self._lock:
-            page = self._document[n]
+        import pypdfium2 as pdfium
+
+        with _PDFIUM:
+            try:
+                page = self._document[n]
+            except pdfium.PdfiumError:
+                return None
             try:
                 width, height = page.get_size()
                 dpi = min(max(_scan_dpi(page), SCAN_DPI[0]), SCAN_DPI[1])
                 scale = min(dpi / 72, MAX_SCAN_SIDE / max(width, height, 1))
-                return page.render(scale=scale, grayscale=False).to_pil().convert("RGB")
+                return page.render(scale=scale).to_pil().convert("RGB")
+            except pdfium.PdfiumError:
+                return None
             finally:
                 page.close()
 
     def close(self) -> None:
-        with self._lock:
+        with _PDFIUM:
             self._document.close()
 
 
@@ -252,36 +263,52 @@ def _page_images(path: Path, data: bytes, reader, unread: list[int], short: list
     """The pages to read by OCR, each as a function giving the page's image: those among `unread`
     that hold an image (a page with neither text nor image is blank), and those among `short` (a
     few words of text, such as a stamped page number) that images mostly cover. PDFium renders
-    them; a file it cannot open falls back to each unread page's largest image as pypdf decodes it."""
+    them; a file it cannot open, or whose pages it counts otherwise than pypdf (a broken file), falls
+    back to each unread page's largest image as pypdf decodes it."""
+    import pypdfium2 as pdfium
+
+    with _PDFIUM:
+        try:
+            document = pdfium.PdfDocument(data)
+        except pdfium.PdfiumError:
+            document = None
+        if document is not None and len(document) != len(reader.pages):
+            document.close()
+            document = None
+        if document is not None:
+            try:
+                scanned = [n for n in sorted(unread + short) if _is_scan(document, n, short=n in short)]
+            except BaseException:
+                document.close()
+                raise
+            if scanned:
+                return _RenderedPages(document, scanned)
+            document.close()
+            return {}
+    found = {n: _largest_image(reader.pages[n]) for n in unread}
+    return {n: image for n, image in found.items() if image is not None}
+
+
+def _is_scan(document, n: int, short: bool) -> bool:
+    """Whether page n is to be read by OCR (see _page_images); call holding _PDFIUM."""
     import pypdfium2 as pdfium
     import pypdfium2.raw as pdfium_c
 
     try:
-        document = pdfium.PdfDocument(data)
+        page = document[n]
     except pdfium.PdfiumError:
-        found = {n: _largest_image(reader.pages[n]) for n in unread}
-        return {n: image for n, image in found.items() if image is not None}
+        return False
     try:
-        scanned = []
-        for n in sorted(unread + short):
-            page = document[n]
-            try:
-                images = page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE])
-                if n in short:
-                    width, height = page.get_size()
-                    covered = sum(_area(i.get_bounds()) for i in images)  # strips add up
-                    if covered >= SCAN_COVER * width * height:
-                        scanned.append(n)
-                elif next(images, None) is not None:
-                    scanned.append(n)
-            finally:
-                page.close()
-    except BaseException:
-        document.close()
-        raise
-    if not scanned:
-        document.close()
-    return _RenderedPages(document, scanned)
+        images = page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE])
+        if not short:
+            return next(images, None) is not None
+        width, height = page.get_size()
+        covered = sum(_area(image) for image in images)  # strips add up
+        return covered >= SCAN_COVER * width * height
+    except pdfium.PdfiumError:
+        return False
+    finally:
+        page.close()
 
 
 def _scan_dpi(page) -> float:
@@ -300,8 +327,12 @@ def _scan_dpi(page) -> float:
     return best
 
 
-def _area(bounds: tuple[float, float, float, float]) -> float:
-    left, bottom, right, top = bounds
+def _area(image) -> float:
+    """The page area an image object covers (points²); 0 when PDFium cannot tell."""
+    try:
+        left, bottom, right, top = image.get_bounds()
+    except Exception:
+        return 0.0
     return max(0.0, right - left) * max(0.0, top - bottom)
 
 
@@ -333,18 +364,28 @@ def _read_image(path: Path, data: bytes, limits: Limits) -> RawText:
     """A scanned page (PNG, JPG, a multi-page TIFF) read by OCR, one page per frame."""
     import io
 
-    from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
+    from PIL import Image, ImageSequence, UnidentifiedImageError
 
     try:
         with Image.open(io.BytesIO(data)) as image:
-            # upright as a viewer shows it: a phone photo keeps its turn in the EXIF orientation tag
-            frames = [ImageOps.exif_transpose(frame).convert("RGB") for frame in ImageSequence.Iterator(image)]
+            frames = [_upright(frame).convert("RGB") for frame in ImageSequence.Iterator(image)]
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
         raise ReadError(path, f"图片已损坏或过大，无法识别（{exc}）") from exc
     read = _ocr(path, frames, limits)
     text, starts = join_wrapped_lines([clean_text(page.text) for page in read])
     return RawText(text, "image+ocr", page_starts=starts,
                    ocr={n: page.confidence for n, page in enumerate(read, 1)})
+
+
+def _upright(frame):
+    """A frame as a viewer shows it: a phone photo keeps its turn in the EXIF orientation tag (a
+    malformed tag leaves the frame as stored)."""
+    from PIL import ImageOps
+
+    try:
+        return ImageOps.exif_transpose(frame)
+    except Exception:
+        return frame
 
 
 _SENTENCE_END = "。！？；：:;!?”」』）)"

@@ -4,16 +4,18 @@ with SmoothQuant-style smoothing (Xiao et al., 2023) where plain int8 loses most
 Dynamic quantisation gives each Linear's input one int8 scale for the whole tensor. A few input
 channels of a BERT layer's feed-forward network carry values far larger than the rest, so the
 others lose their precision. Smoothing divides such a channel by s and multiplies the matching
-weight column by s: the product is the same, the activation range flatter, and the weight, which
-has per-channel scales, absorbs it. s = max|x|^a / max|w|^(1-a), with max|x| measured once on
-shipped calibration passages and kept beside the models (bench/RESULTS.md: cosine to fp32 0.982
-→ 0.996 at the 1st percentile, at 4% of int8's speed).
+weight column by s: the product is the same and the activation range flatter, while the weight,
+whose values are small, has room for the larger column. s = max|x|^a / max|w|^(1-a), with max|x|
+measured once on shipped calibration passages and kept beside the models (bench/RESULTS.md:
+cosine to fp32 0.982 → 0.996 at the 1st percentile, for about 4% of int8's speed).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -70,7 +72,9 @@ def activation_ranges(model, encode) -> dict:
 
 
 def load_ranges(cache: Path, model, encode) -> dict:
-    """The activation ranges stored at `cache`, else measured (once, some seconds) and stored."""
+    """The activation ranges stored at `cache`, else measured (once, some seconds) and stored. Two
+    processes measuring at once each write their own file and the last rename wins (the same
+    ranges); a folder that cannot be written to only means measuring again next time."""
     from safetensors.torch import load_file, save_file
 
     if cache.exists():
@@ -80,10 +84,17 @@ def load_ranges(cache: Path, model, encode) -> dict:
             log.warning("int8 校准文件无法读取（%s），重新校准", exc)
     log.info("首次以 int8 运行此模型：正在校准（仅一次）……")
     ranges = activation_ranges(model, encode)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    partial = cache.with_name(cache.name + ".partial")
-    save_file({k: v.contiguous() for k, v in ranges.items()}, str(partial))
-    partial.replace(cache)
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        handle, partial = tempfile.mkstemp(dir=cache.parent, prefix=cache.name, suffix=".partial")
+        os.close(handle)
+        try:
+            save_file({k: v.contiguous() for k, v in ranges.items()}, partial)
+            os.replace(partial, cache)
+        finally:
+            Path(partial).unlink(missing_ok=True)
+    except OSError as exc:
+        log.warning("int8 校准结果无法保存到 %s（%s），下次启动将重新校准", cache.parent, exc)
     return ranges
 
 
@@ -131,7 +142,7 @@ def quantise(model) -> None:
     activations quantised on the fly. What follows the transformer (a query adapter) stays in
     float: one small product per query, and quantised it cost the query vectors most of their
     accuracy (cosine to fp32 0.977 instead of 0.996 at the 1st percentile)."""
-    from sentence_transformers.models import Transformer
+    from sentence_transformers.base.modules.transformer import Transformer
 
     parts = [m for m in model.modules() if isinstance(m, Transformer)] or [model]
     with warnings.catch_warnings():  # torch.ao.quantization announces its move to torchao on each call

@@ -72,6 +72,16 @@ class IngestReport:
 
 
 @dataclass
+class _Versions:
+    """What the stored versions of each law say, at one generation of the knowledge base."""
+
+    generation: int
+    status: dict[int, str] = field(default_factory=dict)  # document id → VERSION_STATUSES
+    repealed_on: dict[int, str] = field(default_factory=dict)  # document id → repealed that day (ISO)
+    dates: dict[str, list[tuple[int, str]]] = field(default_factory=dict)  # law → (id, date) of each version
+
+
+@dataclass
 class _Pending:
     doc: Document
     chunks: list[Chunk]
@@ -121,9 +131,7 @@ class KnowledgeBase:
         self._dim_checked = False
         self._vectors: VectorIndex | None = None
         self._vectors_generation = -1  # the store's generation the index in memory was read at
-        self._statuses: tuple[int, dict[int, str]] = (-1, {})  # version_statuses, at a generation
-        self._repealed_on: dict[str, str] = {}  # a law's repeal date, when known (with _statuses)
-        self._version_dates: dict[str, list[tuple[int, str]]] = {}  # normalised title → (id, date) of each version
+        self._versions = _Versions(-1)  # version_statuses and what goes with them, at a generation
         self.passage_model = passage_model(self.config)
         stored = self.store.get_meta("embedding_model")
         if check_model and stored and stored != self.passage_model and self.store.chunk_count():
@@ -370,15 +378,16 @@ class KnowledgeBase:
         """What a manifest now declares differently of an unchanged file, among the metadata that
         neither its chunks nor its keyword entries depend on (RELABELLED)."""
         changes = {k: v for k, v in declared.items() if k in RELABELLED and getattr(stored, k) != v}
-        if "jurisdiction" in changes:
+        if "jurisdiction" in changes or "issuer" in changes:  # where it applies follows the issuer, as on ingest
             try:
-                changes["jurisdiction"] = jurisdiction_of(stored.title, changes.get("issuer", stored.issuer),
-                                                          str(changes["jurisdiction"])).code
+                code = jurisdiction_of(stored.title, changes.get("issuer", stored.issuer),
+                                       str(declared.get("jurisdiction", ""))).code
             except ValueError as exc:  # a manifest declares a place that does not exist
                 report.failed.append((str(path), str(exc)))
                 return {}
-            if changes["jurisdiction"] == stored.jurisdiction:
-                del changes["jurisdiction"]
+            changes.pop("jurisdiction", None)
+            if code != stored.jurisdiction:
+                changes["jurisdiction"] = code
         return changes
 
     def similar_documents(self, path: Path | str) -> list[dict]:
@@ -498,68 +507,74 @@ class KnowledgeBase:
 
     def _in_force(self, filters: Filters | None) -> Filters | None:
         """`as_of` made concrete: the documents in force that day (of each law, the newest version dated on
-        or before it; a law first dated after it, or repealed by then, is left out; an undated document
-        always counts)."""
+        or before it; a law first dated after it is left out; an undated document always counts), less
+        those repealed by then."""
         if not filters or not filters.as_of:
             return filters
-        self.version_statuses()  # brings the repeal dates up to date
+        repealed_on = self._versions_now().repealed_on
         newest: dict[str, dict] = {}
         keep = []
-        for d in self.documents():
+        for d in self.store.documents():
             if not d["date"]:
-                keep.append(d["id"])
+                keep.append(d)
             elif d["date"] <= filters.as_of:
                 key = normalise_title(d["title"])
                 if key not in newest or d["date"] > newest[key]["date"]:
                     newest[key] = d
-        keep += [d["id"] for key, d in newest.items()
-                 if not d["date"] < self._repealed_on.get(key, "9999") <= filters.as_of]
+        ids = [d["id"] for d in keep + list(newest.values())
+               if not repealed_on.get(d["id"], "9999") <= filters.as_of]
         if filters.doc_ids:
-            keep = [i for i in keep if i in set(filters.doc_ids)]
-        return replace(filters, doc_ids=keep or [-1], as_of=None)
+            ids = [i for i in ids if i in set(filters.doc_ids)]
+        return replace(filters, doc_ids=ids or [-1], as_of=None)
 
     def version_statuses(self) -> dict[int, str]:
         """Each document's status among the versions of its law (VERSION_STATUSES): the newest dated
-        version is in force, the older ones amended. A law is repealed in every version when its newest
-        declares so (a manifest's status or repeal date, or 时效性：失效 in its header), and in every
-        version older than another stored text that repeals it (…《城市流浪乞讨人员收容遣送办法》同时废止).
-        A status declared for an older version is kept as declared."""
-        if self._statuses[0] == self.generation:
-            return self._statuses[1]
+        version is in force, the older ones amended. Repealed (已废止):
+        - a document that declares so itself (a manifest's status or repeal date, or 时效性：失效 or
+          （已废止） in its header); when it is its law's newest version, every version of the law;
+        - the versions older than another stored text that repeals the law (…《城市流浪乞讨人员收容遣送
+          办法》同时废止), unless a version declares itself 现行有效 (the manifest's word beats the pattern).
+        A version that declares itself 已被修改 is so. 现行有效 otherwise never beats a newer version."""
+        return self._versions_now().status
+
+    def _versions_now(self) -> _Versions:
+        generation = self.generation  # read first: a commit after it is seen by the next call
+        if self._versions.generation == generation:
+            return self._versions
         docs = self.store.documents()
-        versions: dict[str, list[dict]] = {}
+        laws: dict[str, list[dict]] = {}
         for d in docs:
-            versions.setdefault(normalise_title(d["title"]), []).append(d)
+            laws.setdefault(normalise_title(d["title"]), []).append(d)
         status: dict[int, str] = {}
-        repealed_on: dict[str, str] = {}  # normalised title → the day it was repealed, when known
-        for key, group in versions.items():
+        repealed_on: dict[int, str] = {}  # document id → the day it stopped being in force, when known
+        for group in laws.values():
             dated = sorted((d for d in group if d["date"]), key=lambda d: d["date"])
             for d in group:
-                status[d["id"]] = "现行有效" if not dated or d is dated[-1] or not d["date"] else "已被修改"
-            newest = dated[-1] if dated else group[0]
-            if newest["status"] == "已废止":
+                status[d["id"]] = "已被修改" if d["date"] and d is not dated[-1] else "现行有效"
+            if dated and dated[-1]["status"] == "已废止":  # the law itself was repealed
                 status.update((d["id"], "已废止") for d in group)
-                if newest["repealed"]:
-                    repealed_on[key] = newest["repealed"]
         for doc_id, date, text in self.store.conn.execute(
                 "SELECT id, date, text FROM documents WHERE instr(text, '废止') > 0"):
             for match in _REPEALED.finditer(text):
-                key = normalise_title(match.group(1))
-                for d in versions.get(key, []):
-                    if d["id"] != doc_id and (not date or not d["date"] or d["date"] < date):
+                for d in laws.get(normalise_title(match.group(1)), []):
+                    if (d["id"] != doc_id and d["status"] != "现行有效"
+                            and (not date or not d["date"] or d["date"] < date)):
                         status[d["id"]] = "已废止"
-                        if date and (key not in repealed_on or date < repealed_on[key]):
-                            repealed_on[key] = date
-        status.update((d["id"], d["status"]) for d in docs if d["status"] and d["status"] != "已废止")
-        self._statuses = (self.generation, status)
-        self._repealed_on = repealed_on
-        self._version_dates = {key: [(d["id"], d["date"]) for d in group] for key, group in versions.items()}
-        return status
+                        if date and date < repealed_on.get(d["id"], "9999"):
+                            repealed_on[d["id"]] = date
+        for d in docs:
+            if d["status"] in ("已废止", "已被修改"):
+                status[d["id"]] = d["status"]
+            if d["status"] == "已废止" and d["repealed"]:
+                repealed_on[d["id"]] = d["repealed"]
+        self._versions = _Versions(generation, status, repealed_on,
+                                   {key: [(d["id"], d["date"]) for d in group] for key, group in laws.items()})
+        return self._versions
 
     def other_versions(self, hit: Hit) -> list[str]:
         """The dates of the other stored versions of a hit's law (for a badge: 另有 2016-03-16 版)."""
-        self.version_statuses()  # brings the cached map up to date
-        return sorted(date for doc_id, date in self._version_dates.get(normalise_title(hit.citation.title), [])
+        dates = self._versions_now().dates
+        return sorted(date for doc_id, date in dates.get(normalise_title(hit.citation.title), [])
                       if doc_id != hit.doc_id)
 
     def search_json(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid") -> dict:

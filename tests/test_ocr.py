@@ -174,3 +174,24 @@ def test_a_scan_with_a_stamped_line_of_text_is_still_read(tmp_path):
     raw = read_file(tmp_path / "婚姻登记条例.pdf")
     assert raw.source_format == "pdf+ocr" and sorted(raw.ocr) == [1, 2]
     assert accuracy(expected, raw.text) >= 0.95
+
+
+def test_a_page_pdfium_cannot_render_is_read_as_blank_and_listed(tmp_path, monkeypatch):
+    import pypdfium2 as pdfium
+
+    pages, _ = two_pages()
+    images = [render(p) for p in pages]
+    images[0].save(tmp_path / "scan.pdf", save_all=True, append_images=images[1:], resolution=150)
+    render_page = pdfium.PdfPage.render
+    calls = []
+
+    def second_page_fails(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise pdfium.PdfiumError("damaged image stream")
+        return render_page(self, *args, **kwargs)
+
+    monkeypatch.setattr(pdfium.PdfPage, "render", second_page_fails)
+    raw = read_file(tmp_path / "scan.pdf")
+    assert raw.ocr[1] > 0.9 and raw.ocr[2] == 0.0  # the blank page shows as unread, for a person to check
+    assert accuracy("".join(pages[0]), raw.text) >= 0.97

@@ -78,7 +78,8 @@ def test_another_text_repealing_a_law_ends_it_on_its_date(tmp_path, minilm_confi
 def test_a_text_that_says_it_is_repealed_in_its_header(tmp_path, minilm_config):
     assert guess_status("某某办法\n【时效性】失效\n第一条 为了……") == "已废止"
     assert guess_status("某某办法（已废止）\n第一条 为了……") == "已废止"
-    assert guess_status("某某条例\n时效性：现行有效\n第一条") == "现行有效"
+    assert guess_status("某某条例\n时效性：已被修改\n第一条") == "已被修改"
+    assert guess_status("某某条例\n时效性：现行有效\n第一条") == ""  # left to the versions
     body = ASSISTANCE.read_text(encoding="utf-8")
     assert guess_status(body) == ""
     assert guess_status(VAGRANTS.read_text(encoding="utf-8")) == ""  # 同时废止 in its body names another law
@@ -110,3 +111,76 @@ def test_a_manifest_status_is_read_in_the_offices_words(tmp_path):
     assert declared["a.md"]["status"] == "已废止"
     assert declared["b.md"] == {"repealed": "2024-01-01", "status": "已废止"}
     assert declared["c.md"]["status"] == "现行有效"
+
+
+def two_versions(folder, old_header: str = "", new_header: str = "") -> None:
+    """社会救助暂行办法 as a 2014 and a 2019 version (the same text, as a test of statuses only)."""
+    lines = ASSISTANCE.read_text(encoding="utf-8").split("\n")
+    for date, header in (("2014-02-21", old_header), ("2019-03-02", new_header)):
+        text = "\n".join([lines[0], *([header] if header else []), *lines[1:]])
+        (folder / f"社会救助暂行办法({date}).md").write_text(text.replace("\n第一条", f"\n（版本 {date}）\n第一条", 1),
+                                                           encoding="utf-8")
+
+
+def statuses(kb: KnowledgeBase) -> dict[str, str]:
+    found = kb.version_statuses()
+    return {d["date"]: found[d["id"]] for d in kb.documents()}
+
+
+def test_a_copied_in_force_line_does_not_outlast_a_newer_version(tmp_path, minilm_config):
+    """Statute databases print 时效性：现行有效 on every text they export: true on the day it was copied."""
+    folder = tmp_path / "files"
+    folder.mkdir()
+    two_versions(folder, old_header="【时效性】现行有效", new_header="【时效性】现行有效")
+    kb = KnowledgeBase(minilm_config)
+    kb.ingest([folder], progress=False)
+    assert statuses(kb) == {"2014-02-21": "已被修改", "2019-03-02": "现行有效"}
+
+
+def test_an_older_version_declared_repealed_stays_repealed_and_ends_on_its_day(tmp_path, minilm_config):
+    folder = tmp_path / "files"
+    folder.mkdir()
+    two_versions(folder)
+    write_manifest(folder, {"社会救助暂行办法(2014-02-21).md": {"status": "已废止", "repealed": "2016-01-01"}})
+    kb = KnowledgeBase(minilm_config)
+    kb.ingest([folder], progress=False)
+    assert statuses(kb) == {"2014-02-21": "已废止", "2019-03-02": "现行有效"}
+    assert kb.search(QUESTION, k=1, filters=Filters(as_of="2015-06-01"))[0].citation.date == "2014-02-21"
+    assert not kb.search(QUESTION, k=3, filters=Filters(as_of="2017-06-01"))  # repealed, the new one not yet out
+    assert kb.search(QUESTION, k=1, filters=Filters(as_of="2020-01-01"))[0].citation.date == "2019-03-02"
+
+
+def test_a_title_marked_repealed_is_the_same_law_without_the_mark(tmp_path, minilm_config):
+    folder = tmp_path / "files"
+    folder.mkdir()
+    two_versions(folder)
+    old = folder / "社会救助暂行办法(2014-02-21).md"
+    old.write_text(old.read_text(encoding="utf-8").replace("社会救助暂行办法", "社会救助暂行办法（已废止）", 1),
+                   encoding="utf-8")
+    kb = KnowledgeBase(minilm_config)
+    kb.ingest([folder], progress=False)
+    assert {d["title"] for d in kb.documents()} == {"社会救助暂行办法"}
+    assert statuses(kb)["2014-02-21"] == "已废止"
+    assert len(kb.versions("社会救助暂行办法")) == 2
+
+
+def test_a_manifest_can_take_back_a_status_and_relabel_where_a_text_applies(tmp_path, minilm_config):
+    folder = copy_files(tmp_path / "files", ASSISTANCE)
+    write_manifest(folder, {ASSISTANCE.name: {"status": "已废止", "repealed": "2024-01-01"}})
+    kb = KnowledgeBase(minilm_config)
+    kb.ingest([folder], progress=False)
+    assert status_of(kb, "社会救助暂行办法") == "已废止"
+    write_manifest(folder, {ASSISTANCE.name: {"status": "", "issuer": "浙江省人民政府"}})  # a mistake undone
+    report = kb.ingest([folder], progress=False)
+    assert report.relabelled and not report.failed
+    assert status_of(kb, "社会救助暂行办法") == "现行有效"
+    assert kb.search(QUESTION, k=1, filters=Filters(as_of="2025-01-01"))
+    doc = next(d for d in kb.documents() if d["title"] == "社会救助暂行办法")
+    assert (doc["repealed"], doc["issuer"], doc["jurisdiction"]) == ("", "浙江省人民政府", "330000")
+
+
+@pytest.mark.parametrize("value", [None, 2019, ["已废止"]])
+def test_a_manifest_value_that_is_not_text_is_refused(tmp_path, value):
+    write_manifest(tmp_path, {"办法.md": {"date": value}})
+    with pytest.raises(ReadError, match="date 应为带引号的文字"):
+        read_manifest(tmp_path)
