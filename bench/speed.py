@@ -26,7 +26,17 @@ import time
 from pathlib import Path
 
 from bench.record import emit, provenance
-from bench.stard import CACHE, DEFAULT_ARTICLES, SUBSET_MIN_ARTICLES, Corpus, build, read_queries, write_laws
+from bench.stard import (
+    CACHE,
+    DEFAULT_ARTICLES,
+    SUBSET_MIN_ARTICLES,
+    Corpus,
+    build,
+    default_precision,
+    precision_suffix,
+    read_queries,
+    write_laws,
+)
 from kb.config import BASE_MODEL, Config
 from kb.library import KnowledgeBase
 from kb.types import SEARCH_MODES
@@ -157,15 +167,15 @@ def main(argv: list[str] | None = None) -> int:
     corpus = Corpus.load(args.articles)
     queries = read_queries(args.queries)[:args.limit]
     laws = corpus.subset(queries, SUBSET_MIN_ARTICLES) if args.subset else sorted(corpus.by_law)
-    work = CACHE / ((f"subset-{SUBSET_MIN_ARTICLES}" if args.subset else "full")
-                    + ("-int8" if args.precision == "int8" else ""))
+    precision = args.precision or default_precision()
+    work = CACHE / ((f"subset-{SUBSET_MIN_ARTICLES}" if args.subset else "full") + precision_suffix(precision))
     result: dict = {"articles": sum(len(corpus.by_law[law]) for law in laws), "laws": len(laws)}
     if args.ingestion_only:
         result["ingestion"] = ingestion_both(corpus, args.ingest_articles)
         emit({"queries": str(args.queries), **result}, started, args.out)
         return 0
 
-    kb, _, _ = build(corpus, laws, work, precision=args.precision or "")  # built by bench.stard: only checked
+    kb, _, _ = build(corpus, laws, work, precision=precision)  # built by bench.stard: only checked
     kb.close()
     data = work / "kb"
     result["cold_start"] = cold_start(data, queries[0]["query"])

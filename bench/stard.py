@@ -128,6 +128,20 @@ def build(corpus: Corpus, laws: list[str], work: Path, rebuild: bool = False,
     return kb, law_of_path, report
 
 
+def default_precision() -> str:
+    """What a new knowledge base on this machine computes in (configuration, else kb.embed's default for
+    the device), so that the benchmark measures what users get unless told otherwise."""
+    from kb.embed import pick_device, pick_precision
+
+    config = Config.load(CACHE)
+    return pick_precision(config.precision, pick_device(config.device))
+
+
+def precision_suffix(precision: str) -> str:
+    """Each precision builds its own knowledge base; fp32's keeps the plain name it always had."""
+    return "" if precision == "fp32" else f"-{precision}"
+
+
 def article_ids(corpus: Corpus) -> dict[tuple[str, str], int]:
     return {(a["law"], a["article"]): a["id"] for a in corpus.articles}
 
@@ -182,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="with the shipped query adapter and ranker: only for questions they were not trained on "
                              "(they were trained on train.jsonl, which is scored untrained or by --cv)")
     parser.add_argument("--terms", action="store_true", help="with --cv: the mined term map alone")
-    parser.add_argument("--precision", choices=["fp32", "int8"], help="the model's precision (its own knowledge base)")
+    parser.add_argument("--precision", choices=["fp32", "int8"],
+                        help="the model's precision, each in its own knowledge base (default: a new one's here)")
     parser.add_argument("--keyword-words", type=int, help="the keyword query's most words (0: all; default: config's)")
     parser.add_argument("--cv", type=int, metavar="FOLDS",
                         help="score the untrained and trained methods by k-fold cross-validation (kb.train)")
@@ -194,9 +209,10 @@ def main(argv: list[str] | None = None) -> int:
     corpus = Corpus.load(args.articles)
     queries = read_queries(args.queries)[:args.limit]
     laws = corpus.subset(queries, args.min_articles) if args.subset else sorted(corpus.by_law)
+    precision = args.precision or default_precision()
     work = args.work or CACHE / ((f"subset-{args.min_articles}" if args.subset else "full")
-                                 + ("-int8" if args.precision == "int8" else ""))
-    kb, law_of_path, report = build(corpus, laws, work, args.rebuild, args.shipped, args.precision or "",
+                                 + precision_suffix(precision))
+    kb, law_of_path, report = build(corpus, laws, work, args.rebuild, args.shipped, precision,
                                     args.keyword_words)
     n_articles = sum(len(corpus.by_law[law]) for law in laws)
     if args.cv:
