@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.record import provenance
-from bench.stard import CACHE, DEFAULT_ARTICLES, HERE, Corpus, build, open_kb
+from bench.stard import CACHE, DEFAULT_ARTICLES, HERE, Corpus, build, default_precision, open_kb, precision_suffix
 from kb.config import DEFAULT_MODEL
 from kb.query import normalise_title
 from kb.rank import DEFAULT_RANKER, Ranker
@@ -63,12 +63,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--articles", type=Path, default=DEFAULT_ARTICLES)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--no-write", action="store_true", help="measure only; keep the shipped calibration")
+    parser.add_argument("--precision", choices=["fp32", "int8"], help="default: a new knowledge base's here")
     args = parser.parse_args(argv)
+    precision = args.precision or default_precision()
+    suffix = precision_suffix(precision)
     started, t0 = provenance(), time.perf_counter()
 
     # the answerable questions over the full corpus, each with an adapter trained without it
     corpus = Corpus.load(args.articles)
-    full, _, _ = build(corpus, sorted(corpus.by_law), CACHE / "full")  # the base model: adapters start afresh
+    full, _, _ = build(corpus, sorted(corpus.by_law), CACHE / f"full{suffix}",  # the base model: adapters start afresh
+                       precision=precision)
     full.searcher.ranker = Ranker.load(DEFAULT_RANKER)  # the shipped order (trained on these questions too)
     trainer = Trainer(full, read_pairs(args.queries, read_articles(args.articles)))
     fold_of, weights = {}, []
@@ -79,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         fold_of.update((i, n) for i in part)
 
     # the bundled corpus, with the shipped model: the STARD questions whose law it holds, and the unanswerable
-    bundled = open_kb(CACHE / "corpus" / "kb", model_dir=CACHE / "models")
+    bundled = open_kb(CACHE / f"corpus{suffix}" / "kb", model_dir=CACHE / "models", precision=precision)
     bundled.ingest([CORPUS], prune=True, progress=False)
     shipped = bundled.searcher.embed_query
     held_titles = {normalise_title(d["title"]) for d in bundled.documents()}
@@ -118,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
 
     unanswerable = negatives["unanswerable"]
     result = {
-        **started, "seconds": round(time.perf_counter() - t0, 1), "model": DEFAULT_MODEL,
+        **started, "seconds": round(time.perf_counter() - t0, 1), "model": DEFAULT_MODEL, "precision": precision,
         "calibration": {"weight": model.weight, "intercept": model.intercept, "threshold": model.threshold},
         "questions": {name: len(questions) for name, (_, questions) in sets.items()},
         "found": {name: share(flags) for name, flags in found.items()},
@@ -131,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         "answered_unanswerable": [q["query"] for f, q in zip(found["unanswerable"], unanswerable) if f],
         "unanswered_bundled_stard": [q for f, (q, _) in zip(found["stard_bundled"], sets["stard_bundled"][1]) if not f],
     }
-    out = HERE / "results" / "relevance.json"
+    out = HERE / "results" / f"relevance{suffix}.json"
     out.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     if not args.no_write:
         model.save(DEFAULT_RELEVANCE)
