@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--articles", type=Path, default=DEFAULT_ARTICLES)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--no-write", action="store_true", help="measure only; keep the shipped calibration")
+    parser.add_argument("--shipped", action="store_true", help="measure the shipped calibration instead of fitting one")
     parser.add_argument("--precision", choices=["fp32", "int8"], help="default: a new knowledge base's here")
     args = parser.parse_args(argv)
     precision = args.precision or default_precision()
@@ -107,11 +108,15 @@ def main(argv: list[str] | None = None) -> int:
     sims = {name: run(kb, questions, Similarity()) for name, (kb, questions) in sets.items()}
     answerable = sims["stard_full"] + sims["stard_bundled"]
     calibration = sims["unanswerable_calibration"]
-    model = fit_relevance(answerable + calibration, [1] * len(answerable) + [0] * len(calibration), DEFAULT_MODEL)
-    # the threshold keeps RECALL of each corpus's answerable questions: a small knowledge base's best
-    # hit is further from the question than the best of 65,000 articles
-    model.threshold = float(min(np.sort([model.probability(s) for s in sims[name]])[int((1 - RECALL) * len(sims[name]))]
-                                for name in ("stard_full", "stard_bundled")))
+    if args.shipped:
+        model = RelevanceModel.load(DEFAULT_RELEVANCE)
+    else:
+        model = fit_relevance(answerable + calibration, [1] * len(answerable) + [0] * len(calibration), DEFAULT_MODEL)
+        # the threshold keeps RECALL of each corpus's answerable questions: a small knowledge base's best
+        # hit is further from the question than the best of 65,000 articles
+        model.threshold = float(min(
+            np.sort([model.probability(s) for s in sims[name]])[int((1 - RECALL) * len(sims[name]))]
+            for name in ("stard_full", "stard_bundled")))
     found = {name: run(kb, questions, model) for name, (kb, questions) in sets.items()}
 
     def share(flags: list[bool]) -> float:
@@ -135,9 +140,9 @@ def main(argv: list[str] | None = None) -> int:
         "answered_unanswerable": [q["query"] for f, q in zip(found["unanswerable"], unanswerable) if f],
         "unanswered_bundled_stard": [q for f, (q, _) in zip(found["stard_bundled"], sets["stard_bundled"][1]) if not f],
     }
-    out = HERE / "results" / f"relevance{suffix}.json"
+    out = HERE / "results" / f"relevance{suffix}{'-shipped' if args.shipped else ''}.json"
     out.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    if not args.no_write:
+    if not args.no_write and not args.shipped:
         model.save(DEFAULT_RELEVANCE)
     print(json.dumps({k: v for k, v in result.items() if k not in started}, ensure_ascii=False, indent=1))
     return 0
