@@ -119,9 +119,11 @@ def read_manifest(folder: Path) -> dict[str, dict]:
         unknown = set(meta) - set(OVERRIDABLE)
         if unknown:
             raise ReadError(path, f"“{rel}”含无法识别的字段：{', '.join(sorted(unknown))}")
-        not_text = sorted(k for k, v in meta.items() if not isinstance(v, str))
+        # text, or a whole number taken as text (a division code 330100); null, lists and true/false are refused
+        not_text = sorted(k for k, v in meta.items() if not isinstance(v, str | int) or isinstance(v, bool))
         if not_text:
             raise ReadError(path, f"“{rel}”的字段 {', '.join(not_text)} 应为带引号的文字（如 \"2019-03-02\"）")
+        meta = {k: str(v) for k, v in meta.items()}
         if "doc_type" in meta and meta["doc_type"] not in DOC_TYPES:
             raise ReadError(path, f"“{rel}”的文档类型“{meta['doc_type']}”无效（可选：{', '.join(DOC_TYPES)}）")
         out[str((folder / rel).resolve())] = {**meta, **_declared_status(meta, path, rel)}

@@ -17,6 +17,7 @@ def test_regulation_metadata():
     assert meta == {
         "title": "社会救助暂行办法", "doc_type": "regulation", "issuer": "国务院",
         "doc_number": "国务院令第649号", "date": "2019-03-02", "published": "2014年2月21日", "effective": "",
+        "status": "",
     }
 
 

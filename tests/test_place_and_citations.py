@@ -202,7 +202,7 @@ def at_home(built):
 def clean_environment(tmp_path, monkeypatch):
     """No STUDYKB_* variable or studykb.toml of the person running the tests reaches the CLI."""
     for var in ("STUDYKB_DATA", "STUDYKB_MODEL", "STUDYKB_MODEL_DIR", "STUDYKB_DEVICE", "STUDYKB_GLOSSARY",
-                "STUDYKB_RANKER", "STUDYKB_HOME_REGION"):
+                "STUDYKB_RANKER", "STUDYKB_HOME_REGION", "STUDYKB_PRECISION"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.chdir(tmp_path)
 
