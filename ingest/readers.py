@@ -178,7 +178,7 @@ def _read_pdf(path: Path, data: bytes, limits: Limits) -> RawText:
             text = page.extract_text() or ""
             if not readable(text):
                 unread.append(n)
-            elif len("".join(text.split())) < SHORT_PAGE:
+            elif _visible(text) < SHORT_PAGE:
                 short.append(n)
             pages.append(text)
         scans = _page_images(path, data, reader, unread, short) if unread or short else {}
@@ -197,11 +197,15 @@ def _read_pdf(path: Path, data: bytes, limits: Limits) -> RawText:
         finally:
             getattr(scans, "close", lambda: None)()
         for n, page in zip(scans, read, strict=True):
-            seen, layer = len("".join(page.text.split())), len("".join(pages[n].split()))
-            if n in unread or seen > max(2 * layer, SHORT_PAGE):  # a short page: the scan says clearly more
+            if n in unread or _visible(page.text) > max(2 * _visible(pages[n]), SHORT_PAGE):  # the scan says more
                 pages[n], ocr[n + 1] = page.text, page.confidence
     text, starts = join_wrapped_lines([clean_text(page) for page in pages])
     return RawText(text, "pdf+ocr" if ocr else "pdf", page_starts=starts, ocr=ocr)
+
+
+def _visible(text: str) -> int:
+    """How many characters a text has, spaces and newlines left out."""
+    return len("".join(text.split()))
 
 
 def readable(text: str) -> bool:

@@ -511,18 +511,14 @@ class KnowledgeBase:
         those repealed by then."""
         if not filters or not filters.as_of:
             return filters
-        repealed_on = self._versions_now().repealed_on
-        newest: dict[str, dict] = {}
-        keep = []
-        for d in self.store.documents():
-            if not d["date"]:
-                keep.append(d)
-            elif d["date"] <= filters.as_of:
-                key = normalise_title(d["title"])
-                if key not in newest or d["date"] > newest[key]["date"]:
-                    newest[key] = d
-        ids = [d["id"] for d in keep + list(newest.values())
-               if not repealed_on.get(d["id"], "9999") <= filters.as_of]
+        versions = self._versions_now()
+        ids = []
+        for group in versions.dates.values():
+            ids += [doc_id for doc_id, date in group if not date]
+            dated = [(date, doc_id) for doc_id, date in group if date and date <= filters.as_of]
+            if dated:
+                ids.append(max(dated)[1])
+        ids = [i for i in ids if not versions.repealed_on.get(i, "9999") <= filters.as_of]
         if filters.doc_ids:
             ids = [i for i in ids if i in set(filters.doc_ids)]
         return replace(filters, doc_ids=ids or [-1], as_of=None)

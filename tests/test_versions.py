@@ -25,16 +25,21 @@ def write_manifest(folder, entries: dict) -> None:
 
 
 def status_of(kb: KnowledgeBase, title: str) -> str:
-    doc = next(d for d in kb.documents() if d["title"] == title)
-    return kb.version_statuses()[doc["id"]]
+    return next(d["version_status"] for d in kb.documents() if d["title"] == title)
+
+
+def repealed_in_2024(tmp_path, config, status: str = "已废止") -> tuple:
+    """社会救助暂行办法 stored with a manifest that declares it repealed on 2024-01-01: (folder, kb)."""
+    folder = copy_files(tmp_path / "files", ASSISTANCE)
+    write_manifest(folder, {ASSISTANCE.name: {"status": status, "repealed": "2024-01-01"}})
+    kb = KnowledgeBase(config)
+    kb.ingest([folder], progress=False)
+    assert status_of(kb, "社会救助暂行办法") == "已废止"
+    return folder, kb
 
 
 def test_a_manifest_declares_a_law_repealed_and_as_of_searches_leave_it_out_after(tmp_path, minilm_config):
-    folder = copy_files(tmp_path / "files", ASSISTANCE)
-    write_manifest(folder, {ASSISTANCE.name: {"status": "失效", "repealed": "2024-01-01"}})
-    kb = KnowledgeBase(minilm_config)
-    kb.ingest([folder], progress=False)
-    assert status_of(kb, "社会救助暂行办法") == "已废止"
+    _, kb = repealed_in_2024(tmp_path, minilm_config, status="失效")
     hit = kb.search_json(QUESTION, k=1)["hits"][0]
     assert hit["status"] == "已废止"  # still found, and marked
     assert kb.search(QUESTION, k=3, filters=Filters(as_of="2023-12-31"))
@@ -123,8 +128,7 @@ def two_versions(folder, old_header: str = "", new_header: str = "") -> None:
 
 
 def statuses(kb: KnowledgeBase) -> dict[str, str]:
-    found = kb.version_statuses()
-    return {d["date"]: found[d["id"]] for d in kb.documents()}
+    return {d["date"]: d["version_status"] for d in kb.documents()}
 
 
 def test_a_copied_in_force_line_does_not_outlast_a_newer_version(tmp_path, minilm_config):
@@ -165,11 +169,7 @@ def test_a_title_marked_repealed_is_the_same_law_without_the_mark(tmp_path, mini
 
 
 def test_a_manifest_can_take_back_a_status_and_relabel_where_a_text_applies(tmp_path, minilm_config):
-    folder = copy_files(tmp_path / "files", ASSISTANCE)
-    write_manifest(folder, {ASSISTANCE.name: {"status": "已废止", "repealed": "2024-01-01"}})
-    kb = KnowledgeBase(minilm_config)
-    kb.ingest([folder], progress=False)
-    assert status_of(kb, "社会救助暂行办法") == "已废止"
+    folder, kb = repealed_in_2024(tmp_path, minilm_config)
     write_manifest(folder, {ASSISTANCE.name: {"status": "", "issuer": "浙江省人民政府"}})  # a mistake undone
     report = kb.ingest([folder], progress=False)
     assert report.relabelled and not report.failed
