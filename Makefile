@@ -9,7 +9,7 @@ PORT ?= 8501
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup run test lint clean
+.PHONY: setup run test test-fast lint clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -38,6 +38,11 @@ $(CHROMIUM):
 
 test: lint $(CHROMIUM)
 	$(BIN)/pytest -q -p no:cacheprovider
+
+# The inner loop: lint and the tests that need neither the default model, a browser, a server process
+# nor scans (the `slow` marker, set in tests/conftest.py), in under two minutes.
+test-fast: lint
+	$(BIN)/pytest -q -p no:cacheprovider -m "not slow"
 
 clean:
 	rm -rf $(VENV) kb_data

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kb.embed import PASSAGE_GROUP, Embedder
+from kb.models.embed import PASSAGE_GROUP, Embedder
 
 
 class CachedEmbedder:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bench.record import provenance
 from bench.stard import CACHE, DEFAULT_ARTICLES, SUBSET_MIN_ARTICLES, Corpus, build, evaluate, read_queries
-from kb.text import Glossary
+from kb.language.words import Glossary
 
 
 def ablate(kb, law_of_path, corpus, queries: list[dict]) -> list[dict]:

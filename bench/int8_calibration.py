@@ -1,5 +1,5 @@
 """Writes kb/data/int8_calibration.txt: the passages on which int8 measures its activation
-ranges (kb.int8), one per line, every STEP-th chunk of the bundled demo corpus.
+ranges (kb.models.int8), one per line, every STEP-th chunk of the bundled demo corpus.
 
     python -m bench.int8_calibration
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bench.record import ROOT
 from ingest import find_files, load_document
-from kb.int8 import CALIBRATION_TEXTS
+from kb.models.int8 import CALIBRATION_TEXTS
 
 STEP = 7  # 1,369 chunks → about 200 passages: some seconds of calibration, once per model
 MAX_CHARS = 500

@@ -26,10 +26,10 @@ import numpy as np
 from bench.record import provenance
 from bench.stard import CACHE, DEFAULT_ARTICLES, HERE, Corpus, build, default_precision, open_kb, precision_suffix
 from kb.config import DEFAULT_MODEL
-from kb.query import normalise_title
-from kb.rank import DEFAULT_RANKER, Ranker
-from kb.relevance import DEFAULT_RELEVANCE, RelevanceModel, fit_relevance
-from kb.train import Trainer, read_articles, read_pairs, split
+from kb.language.query import normalise_title
+from kb.search.rank import DEFAULT_RANKER, Ranker
+from kb.search.relevance import DEFAULT_RELEVANCE, RelevanceModel, fit_relevance
+from kb.search.train import Trainer, read_articles, read_pairs, split
 
 CORPUS = HERE.parent / "corpus"
 DATA = HERE / "data"

@@ -61,7 +61,7 @@ def kb_env(data: Path) -> dict:
 
 def open_kb(data: Path):
     from kb.config import Config
-    from kb.library import KnowledgeBase
+    from kb.library.knowledge_base import KnowledgeBase
 
     return KnowledgeBase(Config.load(data, model=model_dir()))
 
@@ -146,7 +146,7 @@ def kills(work: Path, runs: int, files: int, seed: int = 7) -> dict:
 # documents to lose). Patched here, in the benchmark's child only: the product has no crash hooks.
 CRASH_AT = r"""
 import os, signal, sys
-import kb.vectors as v
+import kb.store.vectors as v
 step, commits = sys.argv[1], [0]
 die = lambda: os.kill(os.getpid(), signal.SIGKILL)
 save, replace, prune = v.VectorIndex.save, os.replace, v.VectorIndex.prune

@@ -38,7 +38,7 @@ from bench.stard import (
     write_laws,
 )
 from kb.config import BASE_MODEL, Config
-from kb.library import KnowledgeBase
+from kb.library.knowledge_base import KnowledgeBase
 from kb.types import SEARCH_MODES
 
 

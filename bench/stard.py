@@ -24,8 +24,8 @@ from pathlib import Path
 
 from bench.record import provenance
 from kb.config import BASE_MODEL, Config
-from kb.library import IngestReport, KnowledgeBase
-from kb.metrics import score
+from kb.library.knowledge_base import IngestReport, KnowledgeBase
+from kb.search.metrics import score
 from kb.types import SEARCH_MODES
 
 HERE = Path(__file__).resolve().parent
@@ -99,7 +99,7 @@ def open_kb(data: Path, cached: bool = True, **overrides) -> KnowledgeBase:
     if not cached:
         return KnowledgeBase(config)
     from bench.embed_cache import CachedEmbedder
-    from kb.embed import Embedder
+    from kb.models.embed import Embedder
 
     return KnowledgeBase(config, embedder=CachedEmbedder(Embedder(config), CACHE / "embeddings.sqlite3"))
 
@@ -129,9 +129,9 @@ def build(corpus: Corpus, laws: list[str], work: Path, rebuild: bool = False,
 
 
 def default_precision() -> str:
-    """What a new knowledge base on this machine computes in (configuration, else kb.embed's default for
+    """What a new knowledge base on this machine computes in (configuration, else kb.models.embed's default for
     the device), so that the benchmark measures what users get unless told otherwise."""
-    from kb.embed import pick_device, pick_precision
+    from kb.models.embed import pick_device, pick_precision
 
     config = Config.load(CACHE)
     return pick_precision(config.precision, pick_device(config.device))
@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="the model's precision, each in its own knowledge base (default: a new one's here)")
     parser.add_argument("--keyword-words", type=int, help="the keyword query's most words (0: all; default: config's)")
     parser.add_argument("--cv", type=int, metavar="FOLDS",
-                        help="score the untrained and trained methods by k-fold cross-validation (kb.train)")
+                        help="score the untrained and trained methods by k-fold cross-validation (kb.search.train)")
     args = parser.parse_args(argv)
     if args.shipped and args.queries.resolve() == DEFAULT_QUERIES.resolve():
         parser.error("the shipped pieces were trained on train.jsonl: score them on it with --cv, not --shipped")
@@ -216,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
                                     args.keyword_words)
     n_articles = sum(len(corpus.by_law[law]) for law in laws)
     if args.cv:
-        from kb.train import METHODS, TERM_METHODS, Trainer, read_articles, read_pairs
+        from kb.search.train import METHODS, TERM_METHODS, Trainer, read_articles, read_pairs
 
         trainer = Trainer(kb, read_pairs(args.queries, read_articles(args.articles))[:args.limit])
         # the pieces are trained from the base model's query vectors, and ranked with RRF when untrained

@@ -19,9 +19,9 @@ import numpy as np
 
 from bench.record import provenance
 from bench.stard import CACHE, DEFAULT_ARTICLES, Corpus, build
-from kb.embed import DEFAULT_ADAPTER
-from kb.rank import DEFAULT_RANKER
-from kb.train import Trainer, read_articles, read_pairs
+from kb.models.embed import DEFAULT_ADAPTER
+from kb.search.rank import DEFAULT_RANKER
+from kb.search.train import Trainer, read_articles, read_pairs
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -35,7 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     kb, law_of_path, _ = build(corpus, laws, CACHE / (f"subset-{SUBSET_MIN_ARTICLES}" if args.subset else "full"))
     print("keyword_weight | dense_weight | rrf_k | recall@1 | recall@10 | recall@100 | mrr@10 | ndcg@10")
     for kw, dw, rrf_k in itertools.product(args.keyword_weight, args.dense_weight, args.rrf_k):
-        kb.searcher.keyword_weight, kb.searcher.dense_weight, kb.searcher.rrf_k = kw, dw, int(rrf_k)
+        s = kb.searcher.settings
+        s.keyword_weight, s.dense_weight, s.rrf_k = kw, dw, int(rrf_k)
         r = evaluate(kb, law_of_path, corpus, queries, ["hybrid"])["hybrid"]
         print(f"{kw} | {dw} | {int(rrf_k)} | {r['recall@1']:.3f} | {r['recall@10']:.3f} | {r['recall@100']:.3f}"
               f" | {r['mrr@10']:.3f} | {r['ndcg@10']:.3f}", flush=True)

@@ -12,11 +12,12 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
+from ingest.articles import ARTICLE, NUMERAL
 from ingest.types import Chunk
 
-CN_NUM = "一二三四五六七八九十百千零〇两"
+CN_NUM = NUMERAL
 # PDF text often loses the space after 第X条; the lookahead keeps out references such as 第三条规定的.
-_ARTICLE = re.compile(rf"^(第[{CN_NUM}\d]+条(?:之[{CN_NUM}]+)?)(?![的规所中和或、，及至])")
+_ARTICLE = re.compile(rf"^({ARTICLE})(?![的规所中和或、，及至])")
 HEADING_LINE_MAX = 30
 _PART = re.compile(rf"^第[{CN_NUM}\d]+编(?:[\s\u3000]*\S.*)?$")
 _CHAPTER = re.compile(rf"^(?:第[{CN_NUM}\d]+章(?:[\s\u3000]*\S.*)?|序言|总则|附则|附件.{{0,30}})$")

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from ingest.articles import ARTICLE
+
 CN_DATE = r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"
 _DATE = re.compile(CN_DATE)
 _FILENAME_DATE = re.compile(r"[（(](\d{4})-(\d{2})-(\d{2})[)）]\s*$")
@@ -61,7 +63,7 @@ def guess_type(title: str, text: str) -> str:
         return "report"
     if re.search(r"意见|通知|方案|规划|纲要|通报|指导|计划", bare):
         return "policy"
-    if bare.endswith(REGULATION_SUFFIXES) or re.search(r"^第[一二三四五六七八九十]+条", text, re.M):
+    if bare.endswith(REGULATION_SUFFIXES) or re.search(rf"^{ARTICLE}", text, re.M):
         return "regulation"
     return "other"
 

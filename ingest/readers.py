@@ -13,6 +13,7 @@ import zipfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from ingest.articles import ARTICLE_LINE
 from ingest.errors import ReadError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")  # scans, read by OCR
@@ -399,7 +400,7 @@ _BLOCK_START = re.compile(
 )
 
 
-_BARE_ARTICLE = re.compile(r"^第[一二三四五六七八九十百千零〇\d]+条$")
+_BARE_ARTICLE = ARTICLE_LINE
 
 
 def join_wrapped_lines(pages: list[str], full: float = 0.7) -> tuple[str, list[int]]:

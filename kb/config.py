@@ -42,7 +42,7 @@ class Config:
     model_dir: Path | None = None
     device: str | None = None
     # how the model computes: "int8" (CPU), "fp16" (GPU), "fp32"; "" = as the knowledge base was built,
-    # and for a new one kb.embed's default for the device
+    # and for a new one kb.models.embed's default for the device
     precision: str = ""
     glossary: Path | None = None
     ranker: str | None = None  # a LightGBM text model, "none", or None for the bundled default
@@ -66,7 +66,7 @@ class Config:
     trash_days: float = 30.0  # trashed documents are deleted for good after this many days
     prune_max_share: float = 0.2  # --prune removes more than this share of the library only with --yes
     max_query_chars: int = 500
-    users_file: Path | None = None  # who may change the library (kb/auth.py); default <data>/users.toml
+    users_file: Path | None = None  # who may change the library (kb/library/auth.py); default <data>/users.toml
     server: str = ""  # a running `kb serve` (http://host:port) that search and ask go through; "" = in-process
 
     @property

@@ -1,5 +1,5 @@
 """`kb serve`: the knowledge base over HTTP, as JSON, for other systems. A thin layer over
-kb.library like the CLI and the app: one process, the model loaded once, one lock around the
+kb.library.knowledge_base like the CLI and the app: one process, the model loaded once, one lock around the
 knowledge base. Errors are JSON with a Chinese message and a 4xx status; the OpenAPI page
 (/docs) is served from the swagger-ui-bundle package, so it works offline.
 
@@ -9,30 +9,26 @@ knowledge base. Errors are JSON with a Chinese message and a 4xx status; the Ope
 
 from __future__ import annotations
 
-import re
 import threading
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import FastAPI, File, Query, Request, UploadFile
+from fastapi import Depends, FastAPI, File, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from ingest.types import DOC_TYPES
-from kb.auth import Users, authorise
 from kb.config import Config
 from kb.errors import AccessError, ConfigError, DocumentNotFound, StudyKBError
-from kb.library import KnowledgeBase
-from kb.place import Place, place_by_code, place_by_name
+from kb.library.auth import Users, authorise
+from kb.library.knowledge_base import KnowledgeBase
 from kb.types import SEARCH_MODES, Filters
-from kb.uploads import save_upload
 
 LOCAL_NAMES = {"127.0.0.1", "localhost", "::1"}
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 ICON = Path(__file__).resolve().parent.parent / "webapp" / "icon.png"
 
 
@@ -104,36 +100,32 @@ def create_app(config: Config, kb: KnowledgeBase | None = None, local_only: bool
         with lock:
             return {"status": "ok", "documents": len(kb.documents())}
 
+    def request_filters(
+            type: Annotated[list[str] | None, Query(description="文档类型：" + "、".join(DOC_TYPES))] = None,
+            date_from: Annotated[str | None, Query(alias="from", description="起始日期 YYYY-MM-DD")] = None,
+            date_to: Annotated[str | None, Query(alias="to", description="截止日期 YYYY-MM-DD")] = None,
+            issuer: Annotated[list[str] | None, Query()] = None,
+            doc: Annotated[list[str] | None, Query(description="文档编号或标题")] = None,
+            place: Annotated[list[str] | None, Query(description="适用地域：全国、浙江省、330000……")] = None,
+            as_of: Annotated[str | None, Query(description="只检索该日有效的版本 YYYY-MM-DD")] = None) -> Filters:
+        """The filters of a search or a question, checked by the knowledge base as the CLI's and the app's."""
+        with lock:
+            return kb.filters(type, date_from, date_to, issuer, doc, place, as_of)
+
     @app.get("/api/search")
     def search(q: Annotated[str, Query(min_length=1, max_length=2000, description="问题、关键词或条文引用")],
                k: Annotated[int, Query(ge=1, le=100)] = 10,
-               type: Annotated[list[str] | None, Query(description="文档类型：" + "、".join(DOC_TYPES))] = None,
-               date_from: Annotated[str | None, Query(alias="from", description="起始日期 YYYY-MM-DD")] = None,
-               date_to: Annotated[str | None, Query(alias="to", description="截止日期 YYYY-MM-DD")] = None,
-               issuer: Annotated[list[str] | None, Query()] = None,
-               doc: Annotated[list[str] | None, Query(description="文档编号或标题")] = None,
-               place: Annotated[list[str] | None, Query(description="适用地域：全国、浙江省、330000……")] = None,
-               as_of: Annotated[str | None, Query(description="只检索该日有效的版本 YYYY-MM-DD")] = None,
-               mode: Annotated[str, Query(description="hybrid | keyword | dense")] = "hybrid") -> dict:
+               mode: Annotated[str, Query(description="hybrid | keyword | dense")] = "hybrid",
+               filters: Filters = Depends(request_filters)) -> dict:  # noqa: B008 (a default: annotations are strings here)
         if mode not in SEARCH_MODES:
             raise BadRequest(mode, f"未知的检索方式（可选 {'、'.join(SEARCH_MODES)}）")
-        check_dates(date_from, date_to, as_of)
         with lock:
-            filters = request_filters(kb, type, date_from, date_to, issuer, doc, place, as_of)
             return kb.search_json(q, k=k, filters=filters, mode=mode)
 
     @app.get("/api/ask")
     def ask(q: Annotated[str, Query(min_length=1, max_length=2000)],
-            type: Annotated[list[str] | None, Query()] = None,
-            date_from: Annotated[str | None, Query(alias="from")] = None,
-            date_to: Annotated[str | None, Query(alias="to")] = None,
-            issuer: Annotated[list[str] | None, Query()] = None,
-            doc: Annotated[list[str] | None, Query()] = None,
-            place: Annotated[list[str] | None, Query()] = None,
-            as_of: Annotated[str | None, Query()] = None) -> dict:
-        check_dates(date_from, date_to, as_of)
+            filters: Filters = Depends(request_filters)) -> dict:  # noqa: B008
         with lock:
-            filters = request_filters(kb, type, date_from, date_to, issuer, doc, place, as_of)
             return kb.ask(q, filters=filters).to_dict()
 
     @app.get("/api/documents")
@@ -150,30 +142,47 @@ def create_app(config: Config, kb: KnowledgeBase | None = None, local_only: bool
 
     @app.post("/api/documents", status_code=201)
     def upload(request: Request,
-               files: Annotated[list[UploadFile], File(description="PDF、DOCX、TXT、MD、HTML 文件")]) -> dict:
+               files: Annotated[list[UploadFile], File(description="PDF、DOCX、TXT、MD、HTML 文件")],
+               similar: Annotated[str, Query(pattern="^(keep|replace|ask)$",
+                                             description="与已收录文档标题日期相同或正文大部分相同的文件：keep 都保留"
+                                                         "（默认），replace 替换已收录的（移入回收站），ask 不入库，"
+                                                         "在 waiting 中列出")] = "keep",
+               ) -> dict:
         actor = editor(request)
-        saved, refused = [], []
-        for f in files:
-            try:
-                data = f.file.read(config.max_file_mb * 2**20 + 1)  # no more than one byte past the limit
-                saved.append(save_upload(f.filename or "", data, config.uploads_path, config.max_file_mb * 2**20))
-            except StudyKBError as exc:
-                refused.append({"file": str(exc.subject), "reason": exc.reason})
+        # no more than one byte past the limit is read: save_upload refuses the file then
+        files_read = [(f.filename or "", f.file.read(config.max_file_mb * 2**20 + 1)) for f in files]
         with lock:
-            report = kb.ingest(list(dict.fromkeys(saved)), progress=False, actor=actor) if saved else None
-            if report:  # what did not become a document leaves nothing behind
-                kb.discard_uploads([path for path, _ in report.failed + report.duplicates])
-        failed = refused + [{"file": Path(p).name, "reason": r} for p, r in (report.failed if report else [])]
-        return {"added": [Path(p).name for p in (report.added + report.replaced if report else [])],
-                "unchanged": [Path(p).name for p in (report.unchanged if report else [])],
-                "duplicates": [{"file": Path(p).name, "same_as": t} for p, t in (report.duplicates if report else [])],
-                "failed": failed, "chunks": report.chunks if report else 0}
+            result = kb.upload(files_read, actor=actor, ask=similar != "keep")
+            replaced = []
+            if similar == "replace":  # as the app's 替换: the stored documents go to the trash
+                skip: set[int] = set()
+                for waiting in result.waiting:
+                    settled = kb.settle_upload(waiting, "replace", actor=actor, skip_ids=skip)
+                    for name in ("added", "replaced", "unchanged", "duplicates", "failed"):
+                        getattr(result.report, name).extend(getattr(settled.report, name))
+                    result.report.chunks += settled.report.chunks
+                    replaced += [{"id": d["id"], "title": title} for d, title in settled.replaced]
+                result.waiting = []
+        report = result.report
+        failed = ([{"file": name, "reason": reason} for name, reason in result.refused]
+                  + [{"file": Path(p).name, "reason": r} for p, r in report.failed])
+        return {"added": [Path(p).name for p in report.added + report.replaced],
+                "unchanged": [Path(p).name for p in report.unchanged],
+                "duplicates": [{"file": Path(p).name, "same_as": t} for p, t in report.duplicates],
+                "failed": failed, "chunks": report.chunks,
+                "waiting": [{"file": Path(w.path).name, "similar": [{k: d[k] for k in ("id", "title", "date")}
+                                                                  for d in w.similar]} for w in result.waiting],
+                "replaced_documents": replaced}
+
+    def as_editor(request: Request, change):
+        """A change to the library by the request's editor (401/403 otherwise), under the lock."""
+        actor = editor(request)
+        with lock:
+            return change(actor)
 
     @app.delete("/api/documents/{doc_id}")
     def delete(doc_id: int, request: Request) -> dict:
-        actor = editor(request)
-        with lock:
-            return {"deleted": doc_id, "title": kb.remove(doc_id, actor=actor)}
+        return as_editor(request, lambda actor: {"deleted": doc_id, "title": kb.remove(doc_id, actor=actor)})
 
     @app.get("/api/trash")
     def trash() -> list[dict]:
@@ -183,9 +192,7 @@ def create_app(config: Config, kb: KnowledgeBase | None = None, local_only: bool
 
     @app.post("/api/trash/{doc_id}/restore")
     def restore(doc_id: int, request: Request) -> dict:
-        actor = editor(request)
-        with lock:
-            return {"restored": doc_id, "title": kb.restore(doc_id, actor=actor)}
+        return as_editor(request, lambda actor: {"restored": doc_id, "title": kb.restore(doc_id, actor=actor)})
 
     @app.get("/api/stats")
     def stats() -> dict:
@@ -193,34 +200,6 @@ def create_app(config: Config, kb: KnowledgeBase | None = None, local_only: bool
             return kb.stats()
 
     return app
-
-
-def check_dates(*days: str | None) -> None:
-    for day in days:
-        if day and not ISO_DATE.fullmatch(day):
-            raise BadRequest(day, "日期格式应为 YYYY-MM-DD")
-
-
-def request_filters(kb: KnowledgeBase, types, date_from, date_to, issuers, docs, places, as_of=None) -> Filters:
-    """The query's filters, checked: each type, place and document must exist."""
-    for t in types or []:
-        if t not in DOC_TYPES:
-            raise BadRequest(t, f"未知的文档类型（可选 {'、'.join(DOC_TYPES)}）")
-    codes = []
-    for name in places or []:
-        # 浙江省, or its code 330000; "" is 全国 (as the CLI passes it)
-        place = Place("") if not name.strip() else place_by_name(name) or place_by_code(name)
-        if place is None:
-            raise BadRequest(name, "无法识别的地名（可写 全国、浙江省、杭州市 等）")
-        codes.append(place.code)
-    doc_ids = []
-    for ref in docs or []:
-        found = kb.find_document(ref)
-        if not found:
-            raise DocumentNotFound(ref, "找不到这个文档")
-        doc_ids.append(found["id"])
-    return Filters(doc_types=types or None, date_from=date_from, date_to=date_to, doc_ids=doc_ids or None,
-                   issuers=issuers or None, places=codes or None, as_of=as_of)
 
 
 def serve(config: Config, host: str, port: int) -> None:

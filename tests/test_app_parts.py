@@ -11,10 +11,11 @@ from conftest import REGULATIONS
 from docx import Document as DocxDocument
 
 from ingest import load_document
-from kb.baskets import BasketItem, add, basket_name, move
-from kb.text import Glossary, Words
-from kb.uploads import NAME_MAX, UploadError, safe_name, save_upload
-from webapp.export import references, to_docx, to_markdown
+from kb.export import references, to_docx, to_markdown
+from kb.language.words import Glossary, Words
+from kb.library.baskets import add, basket_name, move
+from kb.store.uploads import NAME_MAX, UploadError, safe_name, save_upload
+from kb.types import BasketItem
 from webapp.render import HIGHLIGHT, document_blocks, escape, highlight, highlight_terms
 
 HOSTILE = '<script>alert(1)</script> <b>粗体</b> **星号** [链接](http://x) :red[红] $x$ # 标题'

@@ -10,39 +10,46 @@ from conftest import REGULATIONS, copy_files
 
 from kb.config import DEFAULT_MODEL, Config
 from kb.errors import BasketError, ConfigError
-from kb.library import KnowledgeBase
-from kb.relevance import DEFAULT_RELEVANCE, RelevanceModel, asked_types, fit_relevance, load_relevance, states_answer
+from kb.library.knowledge_base import KnowledgeBase
+from kb.search.relevance import (
+    DEFAULT_RELEVANCE,
+    RelevanceModel,
+    asked_types,
+    fit_relevance,
+    load_relevance,
+    states_answer,
+)
 
 
 def test_baskets_outlive_the_knowledge_base_object_and_the_document(tmp_path, minilm_config):
     folder = copy_files(tmp_path / "docs", REGULATIONS / "社会救助暂行办法(2019-03-02).md")
     kb = KnowledgeBase(minilm_config)
     kb.ingest([folder], progress=False)
-    lecture = kb.create_basket("  讲稿：兜底保障专题 ")
-    other = kb.create_basket("第一议题")
+    lecture = kb.baskets.create("  讲稿：兜底保障专题 ")
+    other = kb.baskets.create("第一议题")
     hits = kb.search("最低生活保障 申请", k=3)
-    assert kb.add_to_basket(lecture, hits[0]) and kb.add_to_basket(lecture, hits[1])
-    assert not kb.add_to_basket(lecture, hits[0])  # a passage once
-    items = kb.basket(lecture)
+    assert kb.baskets.add(lecture, hits[0]) and kb.baskets.add(lecture, hits[1])
+    assert not kb.baskets.add(lecture, hits[0])  # a passage once
+    items = kb.baskets.items(lecture)
     items[1].note = "讲课时重点讲"
-    kb.save_basket(lecture, [items[1], items[0]])
+    kb.baskets.save(lecture, [items[1], items[0]])
     with pytest.raises(BasketError, match="已有同名的素材篮"):
-        kb.create_basket("讲稿：兜底保障专题")
+        kb.baskets.create("讲稿：兜底保障专题")
     with pytest.raises(BasketError, match="不能为空"):
-        kb.rename_basket(other, "  ")
+        kb.baskets.rename(other, "  ")
     kb.remove(hits[0].doc_id)  # the document goes; the passages collected from it stay
     kb.close()
 
     kb = KnowledgeBase(minilm_config)  # a restart
-    assert [(b.name, b.items) for b in kb.baskets()] == [("讲稿：兜底保障专题", 2), ("第一议题", 0)]
-    kept = kb.basket(lecture)
+    assert [(b.name, b.items) for b in kb.baskets.all()] == [("讲稿：兜底保障专题", 2), ("第一议题", 0)]
+    kept = kb.baskets.items(lecture)
     assert [i.text for i in kept] == [hits[1].text, hits[0].text] and kept[0].note == "讲课时重点讲"
     assert kept[0].citation == hits[1].citation.format() and kept[0].issuer == "国务院"
-    kb.rename_basket(lecture, "讲稿：兜底保障")
-    kb.delete_basket(other)
-    assert [b.name for b in kb.baskets()] == ["讲稿：兜底保障"]
+    kb.baskets.rename(lecture, "讲稿：兜底保障")
+    kb.baskets.delete(other)
+    assert [b.name for b in kb.baskets.all()] == ["讲稿：兜底保障"]
     with pytest.raises(BasketError, match="没有这个素材篮"):
-        kb.basket(other)
+        kb.baskets.items(other)
     kb.close()
 
 

@@ -22,7 +22,7 @@ from docx.shared import RGBColor
 from playwright.sync_api import expect
 
 from kb.config import Config
-from kb.library import KnowledgeBase
+from kb.library.knowledge_base import KnowledgeBase
 
 CHROMIUM = Path(os.environ.get("STUDYKB_CHROMIUM", "/usr/bin/chromium"))
 HOSTILE_DOC = "网页摘录\n\n<b>粗体</b>和<img src=x onerror=\"alert('img')\"><script>alert('x')</script>都是文字。\n"
@@ -49,7 +49,7 @@ class Server:
         self.proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port",
                                       str(self.port), "--server.address", "127.0.0.1"], cwd=ROOT, env=env,
                                      stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 300  # the health check, polled: slow on a loaded machine
         while True:
             try:
                 with urllib.request.urlopen(self.url + "/_stcore/health", timeout=2) as r:
@@ -63,8 +63,13 @@ class Server:
             time.sleep(0.3)
 
     def stop(self) -> None:
+        # waits for the process to exit, however loaded the machine: a fixed wait failed under load
         self.proc.terminate()
-        self.proc.wait(10)
+        try:
+            self.proc.wait(120)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
         self.log.close()
 
     def restart(self) -> None:
@@ -140,11 +145,17 @@ def search(page, query: str) -> None:
     page.get_by_text("条结果，用时").wait_for()
 
 
+def settled(page) -> None:
+    """Waits until the app's run has finished (no running indicator) and the page's fonts are loaded."""
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
+    page.wait_for_function("() => document.fonts.status === 'loaded'")
+
+
 def screenshot(page, name: str, tmp_path: Path) -> None:
     """Into $STUDYKB_SCREENSHOTS (the README's pictures come from here), else the test's folder."""
     folder = Path(os.environ.get("STUDYKB_SCREENSHOTS") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
-    page.wait_for_timeout(500)  # let highlighting and fonts settle
+    settled(page)  # the run finished and the fonts are drawn
     page.screenshot(path=str(folder / name))
 
 
@@ -232,14 +243,14 @@ def test_no_request_leaves_the_machine(page, tmp_path):
     page.get_by_text("知识库中没有找到直接回答这个问题的规定").wait_for()
     for name in ("文库", "素材篮", "检索"):
         go(page, name)
-        page.wait_for_timeout(1000)
+        settled(page)
         if name == "文库":  # the uploader speaks Chinese: its English hints are hidden
             dropzone = page.locator("[data-testid='stFileUploaderDropzone']")
             dropzone.wait_for()  # a loaded machine draws the page later than the second waited above
             assert dropzone.is_visible() and dropzone.inner_text().strip() in ("", "upload")
     page.reload()
     page.get_by_label("检索内容").wait_for()
-    page.wait_for_timeout(1000)
+    settled(page)
     assert page.outside == []
 
 
@@ -262,4 +273,4 @@ def test_citation_opens_the_document_scrolled_to_the_article(page):
     cited.wait_for()
     page.wait_for_function(
         "() => { const r = document.querySelector('.st-key-cited').getBoundingClientRect();"
-        " return r.top >= 0 && r.top < window.innerHeight; }", timeout=10_000)
+        " return r.top >= 0 && r.top < window.innerHeight; }")

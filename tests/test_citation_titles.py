@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kb.query import (
+from kb.language.query import (
     ABBREVIATED,
     EXACT,
     SUFFIX,

@@ -18,9 +18,9 @@ from conftest import REGULATIONS, REPORT, copy_files
 
 from kb.cli import main
 from kb.config import DEFAULT_MODEL, Config
-from kb.embed import Embedder, resolve_model
 from kb.errors import ConfigError
-from kb.library import KnowledgeBase
+from kb.library.knowledge_base import KnowledgeBase
+from kb.models.embed import Embedder, resolve_model
 
 VAGRANTS = REGULATIONS / "城市生活无着的流浪乞讨人员救助管理办法(2003-06-20).md"  # the smallest law: 18 chunks
 DIVISIONS = REGULATIONS / "行政区划管理条例(2018-10-10).md"
@@ -263,7 +263,7 @@ def test_fusion_weights_and_rrf_k_reach_the_searcher(tmp_path, shared, minilm_di
     (tmp_path / "studykb.toml").write_text("keyword_weight = 2.5\ndense_weight = 0\nrrf_k = 5\n", encoding="utf-8")
     tuned = KnowledgeBase(Config.load(shared, model=str(minilm_dir)))
     searcher = tuned.searcher
-    assert (searcher.keyword_weight, searcher.dense_weight, searcher.rrf_k) == (2.5, 0, 5)
+    assert (searcher.settings.keyword_weight, searcher.settings.dense_weight, searcher.settings.rrf_k) == (2.5, 0, 5)
     query = "居民委员会 选举"
 
     def ranking(kb, mode):

@@ -10,9 +10,9 @@ import pytest
 from conftest import REGULATIONS, ROOT, copy_files
 
 from kb.cli import main
-from kb.diff import Article, compare
 from kb.errors import DocumentNotFound
-from kb.library import KnowledgeBase
+from kb.library.diff import Article, compare
+from kb.library.knowledge_base import KnowledgeBase
 
 CHARITY_2016 = ROOT / "tests" / "data" / "慈善法(2016-03-16).md"
 CHARITY_2023 = REGULATIONS / "慈善法(2023-12-29).md"
@@ -52,7 +52,7 @@ def charity(tmp_path_factory, minilm_dir):
 
 def test_the_2016_and_2023_charity_laws_pair_as_a_careful_reader_would(charity):
     kb, _ = charity
-    old, new, changes = kb.compare_versions("慈善法")
+    old, new, changes = kb.versions.compare("慈善法")
     assert (old["date"], new["date"]) == ("2016-03-16", "2023-12-29")
     pairs = {(c.old.number if c.old else None, c.new.number if c.new else None): c.status for c in changes}
     for before, after, status in HAND_VERIFIED:
@@ -61,7 +61,7 @@ def test_the_2016_and_2023_charity_laws_pair_as_a_careful_reader_would(charity):
     assert len([c for c in changes if c.old]) == 112 and len([c for c in changes if c.new]) == 125
     changed = next(c for c in changes if c.old and c.old.number == "第二十二条")
     assert ("delete", "二") in changed.pieces and ("insert", "一") in changed.pieces
-    assert [c.new.number for c in changes if c.new] == [a.number for a in kb._articles(new["id"])]  # new order
+    assert [c.new.number for c in changes if c.new] == [a.number for a in kb.versions.articles(new["id"])]  # new order
 
 
 def test_kb_diff_json_and_the_comparison_table(charity, capsys):
@@ -89,9 +89,9 @@ def test_kb_diff_json_and_the_comparison_table(charity, capsys):
 def test_a_law_with_one_version_or_a_date_before_it_is_a_clear_error(charity):
     kb, _ = charity
     with pytest.raises(DocumentNotFound, match="只有"):
-        kb.compare_versions("社会救助暂行办法")
+        kb.versions.compare("社会救助暂行办法")
     with pytest.raises(DocumentNotFound, match="最早的版本为 2016-03-16"):
-        kb.compare_versions("慈善法", date_to="2010-01-01")
+        kb.versions.compare("慈善法", date_to="2010-01-01")
 
 
 def article(number: str, text: str) -> Article:
@@ -126,10 +126,10 @@ def test_as_of_search_cites_the_version_in_force_that_day(charity):
     assert not kb.search(question, k=3, filters=Filters(as_of="2010-01-01"))  # the law did not exist yet
     lookup = kb.search("慈善法第二十六条", k=1, filters=Filters(as_of="2016-09-01"))
     assert lookup[0].citation.date == "2016-03-16" and "管理募得款物" in lookup[0].text
-    statuses = kb.version_statuses()
-    assert {statuses[v["id"]] for v in kb.versions("慈善法")} == {"现行有效", "已被修改"}
+    statuses = kb.versions.statuses()
+    assert {statuses[v["id"]] for v in kb.versions.of("慈善法")} == {"现行有效", "已被修改"}
     hit = kb.search(question, k=1)[0]
-    assert kb.other_versions(hit) == ["2016-03-16"]
+    assert kb.versions.others(hit.doc_id, hit.citation.title) == ["2016-03-16"]
 
 
 def test_the_compare_page_shows_each_change_and_exports_it(charity, monkeypatch, minilm_dir):

@@ -1,9 +1,9 @@
-"""End to end on the bundled corpus with the default model, through the `kb` command line."""
+"""End to end on the bundled corpus with the default model in the shipped configuration (int8, the
+shipped adapter, ranker and calibration), through the `kb` command line."""
 
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 from conftest import CORPUS, ROOT
@@ -11,12 +11,19 @@ from conftest import CORPUS, ROOT
 from kb.cli import main
 
 
+@pytest.fixture(scope="module", autouse=True)
+def shipped_precision():
+    """The CLI here computes at int8, as a new knowledge base on a user's CPU does (the suite pins fp32)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("STUDYKB_PRECISION", "int8")
+        yield
+
+
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory, e5_models_dir):
-    data = tmp_path_factory.mktemp("kb")
-    shutil.copytree(e5_models_dir, data / "models")
-    assert main(["--data", str(data), "ingest", str(CORPUS), "--quiet"]) == 0
-    return data
+def data_dir(shipped):
+    """The bundled corpus, ingested once per session at int8 with the shipped adapter and ranker
+    (conftest's `shipped`): every ranking claim below is about what users get."""
+    return shipped.config.data_dir
 
 
 def run(capsys, data, *args) -> tuple[int, str, str]:
@@ -67,7 +74,7 @@ PARAPHRASES = [
 
 
 def test_paraphrases_use_no_glossary_entry():
-    from kb.text import Glossary
+    from kb.language.words import Glossary
 
     terms = Glossary.load(None).entries
     assert not [(q, t) for q, _, _ in PARAPHRASES for t in terms if t in q]
@@ -188,8 +195,8 @@ def test_reingest_skips_everything(capsys, data_dir):
 
 
 def test_answer_keeps_the_listed_items_of_an_article():
-    from kb.answer import best_sentences
-    from kb.text import Words
+    from kb.language.words import Words
+    from kb.search.answer import best_sentences
 
     article = ("第十一条 申请最低生活保障，按照下列程序办理：\n"
                "(一)由共同生活的家庭成员提出书面申请；家庭成员申请有困难的，可以委托村民委员会代为提出申请。\n"
@@ -209,9 +216,9 @@ UNANSWERABLE = [json.loads(line) for line in (ROOT / "bench" / "data" / "unanswe
 @pytest.fixture(scope="module")
 def library(data_dir):
     from kb.config import Config
-    from kb.library import KnowledgeBase
+    from kb.library.knowledge_base import KnowledgeBase
 
-    kb = KnowledgeBase(Config.load(data_dir))
+    kb = KnowledgeBase(Config.load(data_dir, precision="int8"))
     yield kb
     kb.close()
 

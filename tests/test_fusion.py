@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kb.fusion import ChunkKey, Ranking, group_by_article, reciprocal_rank_fusion
+from kb.search.fusion import ChunkKey, Ranking, group_by_article, reciprocal_rank_fusion
 
 
 def test_rrf_adds_weight_over_k_plus_rank_and_records_sources():

@@ -17,8 +17,8 @@ from conftest import REGULATIONS, REPORT, copy_files
 
 from kb.config import Config
 from kb.errors import DocumentNotFound, ModelMismatchError
-from kb.library import KnowledgeBase
-from kb.text import Words
+from kb.language.words import Words
+from kb.library.knowledge_base import KnowledgeBase
 from kb.types import Filters
 
 SMALL = [REGULATIONS / "社会救助暂行办法(2019-03-02).md", REGULATIONS / "殡葬管理条例(2012-11-09).docx", REPORT]
@@ -426,19 +426,19 @@ def test_a_long_keyword_query_keeps_its_rarest_words(tmp_path, minilm_config):
     frequency = kb.store.document_frequencies(["最低生活保障", "火化", "不存在的词"])
     assert frequency["最低生活保障"] > frequency["火化"] > 0 and frequency["不存在的词"] == 0
     words = kb.words("申请最低生活保障的家庭应当如实申报家庭收入状况财产状况并且遗体火化以后骨灰怎么处理")
-    kb.searcher.keyword_words = 4
+    kb.searcher.settings.keyword_words = 4
     kept = kb.searcher._selective(words)
     distinct = list(dict.fromkeys(words))
     counts = kb.store.document_frequencies(distinct)
     assert len(kept) == 4 and kept == [w for w in distinct if w in kept]  # the question's order
     assert max(counts[w] for w in kept) <= min(counts[w] for w in distinct if w not in kept)
-    kb.searcher.keyword_words = 0
+    kb.searcher.settings.keyword_words = 0
     assert kb.searcher._selective(words) == distinct
     kb.close()
 
 
 def test_an_excerpt_is_not_the_same_text_as_the_whole_law():
-    from kb.library import same_text
+    from kb.library.ingestion import same_text
 
     law = (REGULATIONS / "社会救助暂行办法(2019-03-02).md").read_text(encoding="utf-8")
     assert same_text(law, law.replace("\n", "\n\n"))  # the same text, laid out otherwise

@@ -10,16 +10,23 @@ import numpy as np
 import pytest
 from conftest import REGULATIONS, copy_files
 
-from kb.adapter import AdapterSettings, adapt, adapter_info, read_adapter_weight, save_adapted_model, train_adapter
 from kb.cli import main
 from kb.config import Config
-from kb.embed import Embedder
 from kb.errors import ConfigError
-from kb.library import KnowledgeBase
-from kb.metrics import mrr_at
-from kb.rank import FEATURES, Candidate, Evidence, QuestionCues, Ranker, feature_matrix, train_ranker
-from kb.text import Glossary
-from kb.train import TrainingError, read_pairs
+from kb.language.words import Glossary
+from kb.library.knowledge_base import KnowledgeBase
+from kb.models.adapter import (
+    AdapterSettings,
+    adapt,
+    adapter_info,
+    read_adapter_weight,
+    save_adapted_model,
+    train_adapter,
+)
+from kb.models.embed import Embedder
+from kb.search.metrics import mrr_at
+from kb.search.rank import FEATURES, Candidate, Evidence, QuestionCues, Ranker, feature_matrix, train_ranker
+from kb.search.train import TrainingError, read_pairs
 
 FILES = [REGULATIONS / n for n in ("社会救助暂行办法(2019-03-02).md", "婚姻登记条例(2003-08-08).pdf",
                                    "社会团体登记管理条例(2016-02-06).md", "殡葬管理条例(2012-11-09).docx")]
@@ -261,19 +268,19 @@ def test_the_default_model_is_rebuilt_when_the_shipped_adapter_changes(tmp_path,
     import os
     import shutil
 
-    import kb.embed
+    import kb.models.embed
     from kb.config import BASE_MODEL, DEFAULT_MODEL
-    from kb.embed import resolve_model
+    from kb.models.embed import resolve_model
 
     models = tmp_path / "models"
     shutil.copytree(e5_models_dir / BASE_MODEL, models / BASE_MODEL, copy_function=os.link)
     config = Config.load(tmp_path / "data", model_dir=models)
     folder = resolve_model(config)  # built from the shipped adapter
     assert folder == models / DEFAULT_MODEL
-    assert np.array_equal(read_adapter_weight(folder), np.load(kb.embed.DEFAULT_ADAPTER))
+    assert np.array_equal(read_adapter_weight(folder), np.load(kb.models.embed.DEFAULT_ADAPTER))
     newer = tmp_path / "query_adapter.npy"
     np.save(newer, near_identity(384, seed=3))
-    monkeypatch.setattr(kb.embed, "DEFAULT_ADAPTER", newer)  # as after an upgrade
+    monkeypatch.setattr(kb.models.embed, "DEFAULT_ADAPTER", newer)  # as after an upgrade
     assert resolve_model(config) == folder
     assert np.array_equal(read_adapter_weight(folder), np.load(newer))
 
@@ -281,6 +288,6 @@ def test_the_default_model_is_rebuilt_when_the_shipped_adapter_changes(tmp_path,
 @pytest.mark.parametrize("written, article", [("第10条", "第十条"), ("10", "第十条"), ("第十条", "第十条"),
                                                ("十条", "第十条"), ("第十条之一", "第十条之一")])
 def test_a_pairs_article_is_read_as_statutes_number_it(written, article):
-    from kb.train import article_name
+    from kb.search.train import article_name
 
     assert article_name(written) == article

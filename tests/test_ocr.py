@@ -15,7 +15,7 @@ from ingest.ocr import read_pages
 from ingest.readers import read_file
 from ingest.scans import FONT, layout, render, scan_pdf
 from kb.config import Config
-from kb.library import KnowledgeBase
+from kb.library.knowledge_base import KnowledgeBase
 
 MARRIAGE = REGULATIONS / "婚姻登记条例(2003-08-08).pdf"
 pytestmark = pytest.mark.skipif(not FONT.exists(), reason="fonts-wqy-microhei is installed by `make setup`")

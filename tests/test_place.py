@@ -8,8 +8,17 @@ import sys
 
 import pytest
 
-import kb.place as place
-from kb.place import NATIONAL, RELATIONS, Place, jurisdiction_of, place_by_code, place_by_name, places_in, relation
+import kb.language.places as place
+from kb.language.places import (
+    NATIONAL,
+    RELATIONS,
+    Place,
+    jurisdiction_of,
+    place_by_code,
+    place_by_name,
+    places_in,
+    relation,
+)
 
 
 def codes(text: str) -> list[str]:
@@ -247,7 +256,7 @@ def test_relation(doc, asked, expected):
 
 def test_loading_is_light():
     # it runs on every query: no model, tokenizer or store behind it
-    code = ("import sys; import kb.place as p; p.places_in('杭州市西湖区低保'); import json; "
+    code = ("import sys; import kb.language.places as p; p.places_in('杭州市西湖区低保'); import json; "
             "heavy = ('jieba', 'torch', 'numpy', 'faiss', 'ingest', 'kb.store'); "
             "print(json.dumps([m for m in heavy if m in sys.modules]))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

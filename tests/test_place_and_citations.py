@@ -31,8 +31,8 @@ from conftest import REGULATIONS
 from kb.cli import main
 from kb.config import Config
 from kb.errors import ConfigError
-from kb.library import KnowledgeBase
-from kb.place import NATIONAL, jurisdiction_of, place_by_name
+from kb.language.places import NATIONAL, Place, jurisdiction_of, place_by_name
+from kb.library.knowledge_base import KnowledgeBase
 from kb.types import Filters, Hit
 
 ZJ, SH = "浙江省社会救助条例", "上海市社会救助条例"
@@ -222,7 +222,7 @@ def cli(capsys, built, minilm_dir):
 
 # ------------------------------------------------------------------ helpers
 def where(hit: Hit) -> str:
-    return hit.citation.jurisdiction
+    return Place(hit.citation.jurisdiction).label
 
 
 def article(hit: Hit) -> tuple[str, str]:

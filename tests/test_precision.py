@@ -8,9 +8,9 @@ import pytest
 from conftest import REGULATIONS, copy_files
 
 from kb.config import Config
-from kb.embed import Embedder, pick_precision
 from kb.errors import ConfigError, ModelMismatchError
-from kb.library import KnowledgeBase
+from kb.library.knowledge_base import KnowledgeBase
+from kb.models.embed import Embedder, pick_precision
 
 TEXTS = ["社会救助制度坚持托底线、救急难、可持续。", "The quick brown fox jumps over the lazy dog.",
          "申请最低生活保障，按照下列程序办理。"]
@@ -61,7 +61,7 @@ def test_smoothing_keeps_the_default_model_close_to_fp32_and_is_measured_once(tm
     the shipped calibration passages, stored beside the models, and worth most of int8's error."""
     import torch
 
-    from kb import int8
+    from kb.models import int8
 
     texts = [line for line in (REGULATIONS / "社会救助暂行办法(2019-03-02).md").read_text(encoding="utf-8")
              .splitlines() if line.startswith("第")][:40]
@@ -90,7 +90,7 @@ def test_smoothing_keeps_the_default_model_close_to_fp32_and_is_measured_once(tm
 
 
 def test_a_damaged_calibration_file_is_measured_again(tmp_path, minilm_dir):
-    from kb import int8
+    from kb.models import int8
 
     config = Config.load(tmp_path, model=str(minilm_dir), precision="int8")
     first = Embedder(config)

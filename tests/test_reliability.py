@@ -17,8 +17,8 @@ from conftest import REGULATIONS, REPORT, copy_files
 
 from bench.reliability import zip_bomb
 from kb.errors import DocumentNotFound, StoreError
-from kb.library import KnowledgeBase
-from kb.uploads import save_upload
+from kb.library.knowledge_base import KnowledgeBase
+from kb.store.uploads import save_upload
 
 RELIEF = REGULATIONS / "社会救助暂行办法(2019-03-02).md"
 FUNERAL = REGULATIONS / "殡葬管理条例(2012-11-09).docx"

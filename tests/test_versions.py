@@ -12,7 +12,7 @@ from conftest import REGULATIONS, copy_files
 
 from ingest import ReadError, read_manifest
 from ingest.metadata import guess_status
-from kb.library import KnowledgeBase
+from kb.library.knowledge_base import KnowledgeBase
 from kb.types import Filters
 
 ASSISTANCE = REGULATIONS / "社会救助暂行办法(2019-03-02).md"
@@ -165,7 +165,7 @@ def test_a_title_marked_repealed_is_the_same_law_without_the_mark(tmp_path, mini
     kb.ingest([folder], progress=False)
     assert {d["title"] for d in kb.documents()} == {"社会救助暂行办法"}
     assert statuses(kb)["2014-02-21"] == "已废止"
-    assert len(kb.versions("社会救助暂行办法")) == 2
+    assert len(kb.versions.of("社会救助暂行办法")) == 2
 
 
 def test_a_manifest_can_take_back_a_status_and_relabel_where_a_text_applies(tmp_path, minilm_config):

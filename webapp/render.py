@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 
 from ingest.chunker import heading_level
-from kb.query import parse_query
-from kb.text import Glossary, Tokenize
+from kb.language.query import analyse
+from kb.language.words import Glossary, Tokenize
 
 # CommonMark lets any ASCII punctuation be backslash-escaped; Streamlit adds :directives[] and $math$.
 _MARKUP = re.compile(r"([!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])")
@@ -28,8 +28,8 @@ def highlight_terms(query: str, tokenize: Tokenize, glossary: Glossary | None = 
     """The words of a query worth marking in a passage: its own words (as `tokenize`, the
     knowledge base's segmentation, finds them), quoted phrases and glossary expansions,
     longest first (single characters would mark half the page)."""
-    parsed = parse_query(query, glossary)
-    words = set(tokenize(parsed.text)) | set(parsed.phrases) | set(parsed.expansions)
+    plan = analyse(query, glossary, tokenize)
+    words = set(plan.words) | set(plan.phrases) | set(plan.expansions)
     return sorted((w for w in words if len(w.strip()) >= 2), key=len, reverse=True)
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from kb.errors import ConfigError
 
-DEFAULT_RELEVANCE = Path(__file__).resolve().parent / "data" / "trained" / "relevance.json"
+DEFAULT_RELEVANCE = Path(__file__).resolve().parents[1] / "data" / "trained" / "relevance.json"
 
 
 @dataclass

@@ -1,21 +1,24 @@
-"""Reading a query, as plain functions: quoted phrases, glossary expansions, a citation typed
-as a query (社会救助暂行办法第十一条), Chinese numerals, and law titles in the one form used to
-compare them. No model, no store."""
+"""Reading a query, once: `analyse` gives the QueryPlan (quoted phrases, glossary expansions, a
+citation typed as a query such as 社会救助暂行办法第十一条, the places named, intents, keyword terms);
+Chinese numerals; law titles in the one form used to compare them. No model, no store."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # only a type here: reading a query needs no jieba
-    from kb.text import Glossary
+from ingest.articles import NUMERAL
+from kb.language.places import Place, ends_in_place, leading_names, places_in
+
+if TYPE_CHECKING:  # only types here: reading a query needs no jieba (the caller's `words` has it)
+    from kb.language.words import Glossary, Intent, Tokenize
 
 CN_DIGITS = "零一二三四五六七八九"
 _MAX_ARTICLE_DIGITS = 4  # 第9999条 at most
 _PHRASE = re.compile(r'"([^"]+)"|“([^”]+)”|「([^」]+)」')
 _CITATION = re.compile(
-    r"《?([\u4e00-\u9fff（）()〈〉]{2,40}?)》?\s*第\s*([一二三四五六七八九十百千零〇两\d]+)\s*条(?:之([一二三四五六七八九十]+))?"
+    rf"《?([\u4e00-\u9fff（）()〈〉]{{2,40}}?)》?\s*第\s*([{NUMERAL}\d]+)\s*条(?:之([{NUMERAL}]+))?"
 )
 
 
@@ -23,13 +26,6 @@ _CITATION = re.compile(
 # （2018年10月26日第四次修正）, （2020年5月28日通过）. A bare year (宪法修正案（1988年）) names the document.
 _VERSION_MARK = re.compile(
     r"[（(]\d{4}(?:-\d{1,2}-\d{1,2}|年[^（）()]*?(?:月|日|修|通过|公布|施行|版)[^（）()]*)[)）]$")
-
-
-@dataclass
-class ParsedQuery:
-    text: str  # the query without quote marks
-    phrases: list[str]
-    expansions: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -43,13 +39,51 @@ class ArticleRef:
 MAX_PHRASES = 5  # quoted phrases beyond these are searched as plain words (each is one SQL condition)
 
 
-def parse_query(query: str, glossary: Glossary | None = None) -> ParsedQuery:
+@dataclass(frozen=True)
+class QueryPlan:
+    """One reading of a query, made once per search (`analyse`); every later step reads it."""
+
+    query: str  # as typed
+    text: str  # without quote marks
+    phrases: tuple[str, ...] = ()  # quoted: to be found as written
+    expansions: tuple[str, ...] = ()  # the glossary's formal terms for the user's words (兜底 → 最低生活保障)
+    citation: ArticleRef | None = None  # 社会救助暂行办法第十一条
+    bare_citation: bool = False  # the query is that citation and nothing else: a lookup
+    places: tuple[Place, ...] = ()  # the places it asks about, most specific first: named, else home
+    intents: tuple[Intent, ...] = ()  # the kinds of fact it asks for (条件, 材料, 期限 ...)
+    names_group: bool = False  # it names a special group (军人, 烈士 ...)
+    words: tuple[str, ...] = ()  # its keyword terms, as the knowledge base cuts them
+    expanded_words: tuple[str, ...] = ()  # ... of its text with the expansions
+
+    @property
+    def embedded_text(self) -> str:
+        """What the model embeds: the text and its expansions."""
+        return " ".join([self.text, *self.expansions])
+
+    def without_phrases(self) -> QueryPlan:
+        """The same query with its quoted words searched unquoted."""
+        return replace(self, phrases=())
+
+
+def analyse(query: str, glossary: Glossary | None = None, words: Tokenize | None = None,
+            home: Place | None = None) -> QueryPlan:
+    """Reads a query once: quoted phrases, glossary expansions, a citation, the places it asks about
+    (those it names, else `home`, the office's own), the intents and groups of the glossary, and
+    (given the knowledge base's `words`) its keyword terms."""
     # lone surrogates (from a broken paste or a hostile client) cannot be tokenised or stored
     query = query.encode("utf-8", "replace").decode("utf-8")
     phrases = [next(g for g in m.groups() if g) for m in _PHRASE.finditer(query)][:MAX_PHRASES]
     text = _PHRASE.sub(lambda m: " " + next(g for g in m.groups() if g) + " ", query).strip()
-    expansions = glossary.expansions(text) if glossary else []
-    return ParsedQuery(text=text, phrases=[p.strip() for p in phrases if p.strip()], expansions=expansions)
+    expansions = tuple(glossary.expansions(text)) if glossary else ()
+    citation = parse_citation(text)
+    return QueryPlan(
+        query=query, text=text, phrases=tuple(p.strip() for p in phrases if p.strip()), expansions=expansions,
+        citation=citation, bare_citation=citation is not None and is_bare_citation(text),
+        places=tuple(places_in(text)) or ((home,) if home else ()),
+        intents=tuple(glossary.intents_in(text)) if glossary else (),
+        names_group=bool(glossary and glossary.names_group(text)),
+        words=tuple(words(text)) if words else (),
+        expanded_words=tuple(words(" ".join([text, *expansions]))) if words and expansions else ())
 
 
 def parse_citation(text: str) -> ArticleRef | None:
@@ -124,16 +158,9 @@ def normalise_title(title: str) -> str:
 _GENRE = re.compile(
     r"(?:法典|条例|办法|规定|细则|决定|意见|通知|解释|规则|规程|准则|章程|纲要|决议|批复|公告|规划|方案|法)"
     r"(?=(?:[（(][一二三四五六七八九十]+[)）])?$)")  # before an ordinal: …若干问题的解释（二）
-# One level of a place at the head of a title: 浙江省, 杭州市, 广西壮族自治区, 香港特别行政区, and
-# below a first level 西湖区. A name holds no admin character itself (城市市容 is no place 城市), and
-# 市场 is no 市: 人力资源市场, 行政区划, 保税区 and 民族区域 are not places.
-_ADMIN_FIRST = "特别行政区|自治区|自治州|自治县|省|市|县"
-_ADMIN = f"{_ADMIN_FIRST}|自治旗|地区|区|旗|盟"
-_NAME = r"(?:(?![省市县区旗盟])[\u4e00-\u9fff])"
-_PLACE_FIRST = re.compile(rf"{_NAME}{{2,7}}?(?:{_ADMIN_FIRST})(?!场)")
-_PLACE_LEVEL = re.compile(rf"{_NAME}{{2,7}}?(?:{_ADMIN})(?!场)")
-_PLACE_END = re.compile(rf"{_NAME}{{2}}(?:{_ADMIN_FIRST})$")  # 根据北京市
-_PLACE_NAME = re.compile(rf"(.+?)(?:{_ADMIN})$")
+# A known place's name less its admin suffix, for the short forms a citation writes (浙江省 → 浙江):
+# recognising places is kb.language.places' job, for titles and questions alike.
+_PLACE_NAME = re.compile(r"(.+?)(?:特别行政区|自治区|自治州|自治县|自治旗|地区|省|市|县|区|旗|盟)$")
 # A trailing qualifier that informal citations leave out: 人民检察院刑事诉讼规则（试行）.
 _QUALIFIER = re.compile(r"[（(](?:试行|暂行|草案)[)）]$")
 
@@ -262,18 +289,15 @@ def _names_as_place(cited: str, doc: _Title) -> bool:
 
 def _ends_in_place(text: str, places: set[str]) -> bool:
     """根据北京市, 根据浙江 (浙江 among `places`): the words dropped from a citation end in a place."""
-    return bool(_PLACE_END.search(text)) or any(text[-k:] in places for k in range(2, min(len(text), 12) + 1))
+    return ends_in_place(text) or any(text[-k:] in places for k in range(2, min(len(text), 12) + 1))
 
 
 def _split_place(title: str) -> tuple[list[str], str]:
     """浙江省杭州市社会救助条例 → (["浙江省", "杭州市"], "社会救助条例"); no place → ([], title).
-    A guess from the shape of the words, with no table of places: what it takes for a place must
-    leave a title with a genre ending behind it."""
-    levels, at = [], 0
-    while len(levels) < 3 and (m := (_PLACE_LEVEL if levels else _PLACE_FIRST).match(title, at)):
-        levels.append(m.group())
-        at = m.end()
-    body = title[at:]
+    The places are those of kb.language.places (the table of divisions, as questions are read);
+    what is taken for a place must leave a title with a genre ending behind it."""
+    levels = leading_names(title)
+    body = title[sum(map(len, levels)):]
     if not levels or len(_core(body)) < 1 or not _GENRE.search(body):
         return [], title
     return levels, body

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import io
 
-from kb.baskets import BasketItem
-from kb.diff import STATUSES, Change
-from kb.query import chinese_number
-from kb.types import labelled_dates
+from kb.language.query import chinese_number
+from kb.library.diff import STATUSES, Change
+from kb.types import BasketItem, labelled_dates
 
 BODY_FONT = "仿宋"  # East Asian fonts written into the DOCX; Word substitutes a near one if absent
 HEADING_FONT = "黑体"

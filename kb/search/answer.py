@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ingest.chunker import ITEM, split_sentences
-from kb.text import Tokenize
+from kb.language.words import Tokenize
 from kb.types import Hit
 
 NOT_FOUND = "知识库中没有找到与问题相关的内容。可以换个说法，或检查检索条件。"

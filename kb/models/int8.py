@@ -23,7 +23,7 @@ import torch
 
 log = logging.getLogger(__name__)
 
-CALIBRATION_TEXTS = Path(__file__).resolve().parent / "data" / "int8_calibration.txt"
+CALIBRATION_TEXTS = Path(__file__).resolve().parents[1] / "data" / "int8_calibration.txt"
 ALPHA = 0.75  # how much of an activation outlier moves into the weights (0.65–0.8 measured alike)
 
 

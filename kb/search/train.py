@@ -1,5 +1,5 @@
 """Learning from questions (`kb train`): question → article pairs teach a query adapter for the
-embedding model (kb.adapter) and a learned fusion (kb.rank), over a built knowledge base.
+embedding model (kb.models.adapter) and a learned fusion (kb.search.rank), over a built knowledge base.
 
 Pairs come as JSON lines, either STARD's format
     {"query": "...", "relevant": [{"name": "中华人民共和国民法典第五十四条", ...}]}
@@ -25,17 +25,18 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from kb.adapter import AdapterSettings, adapt, read_adapter_weight, train_adapter
+from ingest.articles import ARTICLE
 from kb.errors import StudyKBError
-from kb.metrics import score
-from kb.query import chinese_number, normalise_title, parse_query
-from kb.rank import Ranker, RankerSettings, train_ranker
-from kb.text import Glossary
+from kb.language.query import analyse, chinese_number, normalise_title
+from kb.language.words import Glossary
+from kb.models.adapter import AdapterSettings, adapt, read_adapter_weight, train_adapter
+from kb.search.metrics import score
+from kb.search.rank import Ranker, RankerSettings, train_ranker
 
 Key = tuple[str, str]  # (normalised law title, article)
 PIECES = ("adapter", "ranker", "terms")  # what training can learn
 _NUMERAL = re.compile(r"[第零〇一二三四五六七八九十百千万两条款项]+")  # pieces of article numbers, not terms
-_NAMED_ARTICLE = re.compile(r"^(.+?)(第[一二三四五六七八九十百千零〇两]+条(?:之[一二三四五六七八九十]+)?)$")
+_NAMED_ARTICLE = re.compile(rf"^(.+?)({ARTICLE})$")
 
 
 class TrainingError(StudyKBError):
@@ -167,8 +168,7 @@ class Trainer:
         self.base = {t: kb.embedder.encode_query(t, adapted=False) for t in bar}
 
     def _embedded_text(self, query: str) -> str:
-        parsed = parse_query(query, self.kb.glossary)
-        return " ".join([parsed.text, *parsed.expansions])
+        return analyse(query, self.kb.glossary).embedded_text
 
     def _query_vector(self, weight: np.ndarray | None) -> Callable[[str], np.ndarray]:
         def embed(text: str) -> np.ndarray:
@@ -309,8 +309,8 @@ def split(idx: list[int], folds: int, seed: int = 0) -> list[list[int]]:
 
 def save_trained(trained: Trained, kb, out: Path, about: dict) -> dict[str, Path]:
     """The adapted model (a sentence-transformers folder), the ranker and the adapter's raw weight."""
-    from kb.adapter import save_adapted_model
-    from kb.embed import resolve_model
+    from kb.models.adapter import save_adapted_model
+    from kb.models.embed import resolve_model
 
     out.mkdir(parents=True, exist_ok=True)
     # an adapted model's base is what gets the new adapter

@@ -14,84 +14,13 @@ from pathlib import Path
 import numpy as np
 
 from ingest.types import Chunk, Document
-from kb.baskets import Basket, BasketItem
 from kb.errors import StoreError
-from kb.place import Place
-from kb.types import Citation, Filters
+from kb.language.places import Place
+from kb.store.schema import SCHEMA, SCHEMA_VERSION
+from kb.types import Basket, BasketItem, Citation, Filters
 
-SCHEMA_VERSION = "1"
 NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now')"  # to the millisecond: baskets are ordered by their last change
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS documents (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    path TEXT NOT NULL UNIQUE,
-    title TEXT NOT NULL,
-    doc_type TEXT NOT NULL,
-    issuer TEXT NOT NULL DEFAULT '',
-    doc_number TEXT NOT NULL DEFAULT '',
-    date TEXT NOT NULL DEFAULT '',
-    published TEXT NOT NULL DEFAULT '',
-    effective TEXT NOT NULL DEFAULT '',
-    speaker TEXT NOT NULL DEFAULT '',
-    jurisdiction TEXT NOT NULL DEFAULT '',
-    text TEXT NOT NULL,
-    source_format TEXT NOT NULL DEFAULT '',
-    content_hash TEXT NOT NULL,
-    page_starts TEXT NOT NULL DEFAULT '[]',
-    added_at TEXT NOT NULL DEFAULT (datetime('now'))
-);
-CREATE INDEX IF NOT EXISTS documents_hash ON documents(content_hash);
-CREATE TABLE IF NOT EXISTS chunks (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
-    seq INTEGER NOT NULL,
-    text TEXT NOT NULL,
-    heading_path TEXT NOT NULL,
-    article TEXT NOT NULL DEFAULT '',
-    start INTEGER NOT NULL,
-    end INTEGER NOT NULL,
-    page INTEGER,
-    embedding BLOB
-);
-CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, seq);
-CREATE INDEX IF NOT EXISTS chunks_article ON chunks(doc_id, article);
--- deleted and replaced documents, kept whole (row, chunks, keyword terms, vectors) so they can be restored
-CREATE TABLE IF NOT EXISTS trash (
-    doc_id INTEGER PRIMARY KEY,  -- the document's own id (AUTOINCREMENT never hands it out again)
-    title TEXT NOT NULL,
-    path TEXT NOT NULL,
-    reason TEXT NOT NULL,  -- deleted | pruned | replaced | edited
-    trashed_at TEXT NOT NULL DEFAULT (datetime('now')),
-    embedding_model TEXT NOT NULL DEFAULT '',
-    document TEXT NOT NULL,  -- the documents row as JSON
-    chunks TEXT NOT NULL,  -- each chunk's row (without its vector) and keyword terms, as JSON
-    embeddings BLOB NOT NULL  -- the chunks' vectors, float32, in the same order
-);
--- who changed the library, and when (never what anyone searched)
-CREATE TABLE IF NOT EXISTS audit (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    at TEXT NOT NULL DEFAULT (datetime('now')),
-    user TEXT NOT NULL,
-    action TEXT NOT NULL,
-    subject TEXT NOT NULL
-);
-CREATE VIRTUAL TABLE IF NOT EXISTS chunk_terms USING fts5(terms, tokenize = 'unicode61 remove_diacritics 0');
-CREATE VIRTUAL TABLE IF NOT EXISTS chunk_vocab USING fts5vocab(chunk_terms, 'row');
-CREATE TABLE IF NOT EXISTS baskets (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    name TEXT NOT NULL UNIQUE,
-    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now')),
-    updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now'))
-);
-CREATE TABLE IF NOT EXISTS basket_items (
-    basket_id INTEGER NOT NULL REFERENCES baskets(id) ON DELETE CASCADE,
-    position INTEGER NOT NULL,
-    item TEXT NOT NULL,  -- the passage as collected (kb.baskets.BasketItem as JSON): outlasts its document
-    PRIMARY KEY (basket_id, position)
-);
-"""
 
 DOC_COLUMNS = ("id", "path", "title", "doc_type", "issuer", "doc_number", "date", "published",
                "effective", "speaker", "jurisdiction", "status", "repealed", "text", "source_format", "content_hash",
@@ -532,7 +461,7 @@ def citation_from_row(row: sqlite3.Row, heading_path: list[str] | None = None,
         heading_path=heading_path if heading_path is not None else json.loads(row["heading_path"]),
         page=page if page is not None else row["page"],
         date=row["date"], doc_number=row["doc_number"], doc_type=row["doc_type"], speaker=row["speaker"],
-        issuer=row["issuer"], jurisdiction=Place(row["jurisdiction"]).label,
+        issuer=row["issuer"], jurisdiction=row["jurisdiction"],
         published=row["published"] if "published" in row.keys() else "",
         effective=row["effective"] if "effective" in row.keys() else "",
     )

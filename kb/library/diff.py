@@ -12,7 +12,9 @@ import difflib
 import re
 from dataclasses import dataclass, field
 
-_NUMBER = re.compile(r"^\s*第[一二三四五六七八九十百千零〇\d]+条(之[一二三四五六七八九十\d]+)?\s*")
+from ingest.articles import ARTICLE
+
+_NUMBER = re.compile(rf"^\s*{ARTICLE}\s*")
 SIMILAR = 0.5  # pairs less alike than this are an addition and a deletion, not a change
 STATUSES = {"unchanged": "未改", "renumbered": "条号变动", "changed": "修改", "added": "新增", "deleted": "删除"}
 

@@ -99,14 +99,17 @@ def feature_matrix(candidates: list[Candidate], cues: QuestionCues) -> np.ndarra
         intent_match = float(bool(answers and answers.search(c.text)))
         mismatch = float(not cues.named_groups and for_group(c.title, c.headings, cues.groups))
         dense_gap = top_dense - c.dense.score if c.dense.rank < MISSING_RANK else 1.0
-        rows.append([
-            c.keyword.rank, c.keyword.score, c.keyword.score / top_keyword,
-            c.expanded.rank, c.expanded.score / top_expanded,
-            c.dense.rank, c.dense.score, dense_gap,
-            c.rrf, c.chunks,
-            _cover(words, c.title), _cover(words, c.headings), _cover(words, c.text), len(words),
-            float(bool(cues.intent_answers)), intent_match, mismatch,
-        ])
+        named = {
+            "keyword_rank": c.keyword.rank, "keyword_score": c.keyword.score,
+            "keyword_share": c.keyword.score / top_keyword,
+            "expanded_rank": c.expanded.rank, "expanded_share": c.expanded.score / top_expanded,
+            "dense_rank": c.dense.rank, "dense_score": c.dense.score, "dense_gap": dense_gap,
+            "rrf": c.rrf, "chunks": c.chunks,
+            "title_cover": _cover(words, c.title), "heading_cover": _cover(words, c.headings),
+            "text_cover": _cover(words, c.text), "query_words": len(words),
+            "intent_asked": float(bool(cues.intent_answers)), "intent_match": intent_match, "group_mismatch": mismatch,
+        }
+        rows.append([named[name] for name in FEATURES])  # by name: a feature added or moved cannot shift the rest
     return np.asarray(rows, dtype=np.float64).reshape(len(candidates), len(FEATURES))
 
 
@@ -150,7 +153,7 @@ class Ranker:
         return self.booster.predict(features, num_threads=1)
 
 
-DEFAULT_RANKER = Path(__file__).resolve().parent / "data" / "trained" / "ranker.txt"
+DEFAULT_RANKER = Path(__file__).resolve().parents[1] / "data" / "trained" / "ranker.txt"
 
 
 def load_ranker(config) -> Ranker | None:

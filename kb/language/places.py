@@ -25,10 +25,11 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-__all__ = ["NATIONAL", "RELATIONS", "Place", "jurisdiction_of", "place_by_code", "place_by_name", "places_in",
+__all__ = ["NATIONAL", "RELATIONS", "Place", "ends_in_place", "jurisdiction_of", "leading_names", "place_by_code",
+           "place_by_name", "places_in",
            "relation"]
 
-DATA = Path(__file__).resolve().parent / "data" / "divisions.tsv"
+DATA = Path(__file__).resolve().parents[1] / "data" / "divisions.tsv"
 
 # Province-level cities: their districts and counties belong directly to them, so each is its
 # own prefecture too (Place.city).
@@ -344,6 +345,27 @@ def _leading(text: str) -> Place | None:
         chain.append((start, end, codes))
     places = _resolve(chain)
     return places[0] if places else None
+
+
+def leading_names(text: str, most: int = 3) -> list[str]:
+    """The chain of full place names that opens `text`, as written: 浙江省杭州市社会救助条例 → [浙江省,
+    杭州市]; 广西壮族自治区… → [广西壮族自治区]; none → []. The one recogniser titles are split with
+    (kb.language.query), as questions are read with places_in."""
+    table = _table()
+    names: list[str] = []
+    at = 0
+    for start, end, _ in _scan(text[:table.longest * most + 1]):
+        if start != at or len(names) >= most or text[start:end] not in table.names:
+            break
+        names.append(text[start:end])
+        at = end
+    return names
+
+
+def ends_in_place(text: str) -> bool:
+    """Whether `text` ends with a full place name: 根据北京市, 依照浙江省."""
+    table = _table()
+    return any(text[-k:] in table.names for k in range(2, min(len(text), table.longest) + 1))
 
 
 def jurisdiction_of(title: str, issuer: str = "", declared: str = "") -> Place:

@@ -1,0 +1,74 @@
+"""The upload workflow in the core (KnowledgeBase.upload and settle_upload), which the app and the API
+share: save, find the stored documents an upload matches, then replace, keep a version or skip, and
+leave no stray file behind. A real SQLite file, a real FAISS index, a real small model."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import REGULATIONS, copy_files
+
+from kb.library.knowledge_base import KnowledgeBase
+
+LAW = "社会救助暂行办法"
+ADDED = "\n第七十一条 本办法另有补充规定。\n"  # appended: another version of the law, not a copy
+
+
+@pytest.fixture
+def kb(minilm_config, tmp_path):
+    kb = KnowledgeBase(minilm_config)
+    report = kb.ingest([copy_files(tmp_path / "files", REGULATIONS / f"{LAW}(2019-03-02).md")], progress=False)
+    assert report.added
+    yield kb
+    kb.close()
+
+
+def same_law_typed_again(kb, edit: str = "") -> bytes:
+    """The stored law's text as another file; `edit` appended makes it another version, not a copy."""
+    stored = next(d for d in kb.documents() if d["title"] == LAW)
+    return (kb.document(stored["id"]).text + edit).encode()
+
+
+def uploads(kb) -> set[str]:
+    folder = kb.config.uploads_path
+    return {p.name for p in folder.iterdir()} if folder.exists() else set()
+
+
+def test_a_new_file_is_ingested_and_a_refused_one_named(kb):
+    result = kb.upload([("通知.txt", "关于做好冬季救助工作的通知\n\n各地要做好救助。\n".encode()), ("病毒.exe", b"MZ")],
+                       actor="测试")
+    assert [p.rsplit("/", 1)[-1] for p in result.report.added] == ["通知.txt"] and not result.waiting
+    assert result.refused and result.refused[0][0] == "病毒.exe" and "不支持的文件类型" in result.refused[0][1]
+
+
+def test_a_matching_upload_waits_and_skip_leaves_nothing(kb):
+    result = kb.upload([(f"{LAW}.txt", same_law_typed_again(kb))])
+    assert not result.report.added and len(result.waiting) == 1
+    assert [d["title"] for d in result.waiting[0].similar] == [LAW]
+    assert f"{LAW}.txt" in uploads(kb)  # saved, waiting for the choice
+    settled = kb.settle_upload(result.waiting[0], "skip")
+    assert not settled.report.added and f"{LAW}.txt" not in uploads(kb)
+    assert [d["title"] for d in kb.documents()] == [LAW]
+
+
+def test_keep_as_a_version_keeps_both(kb):
+    waiting = kb.upload([(f"{LAW}.txt", same_law_typed_again(kb, ADDED))]).waiting[0]
+    settled = kb.settle_upload(waiting, "version")
+    assert settled.report.added and not settled.replaced
+    assert [d["title"] for d in kb.documents()] == [LAW, LAW]
+
+
+def test_replace_trashes_the_stored_one_and_restores_it_when_the_new_file_fails(kb):
+    waiting = kb.upload([(f"{LAW}.txt", same_law_typed_again(kb))]).waiting[0]
+    settled = kb.settle_upload(waiting, "replace", actor="测试")
+    assert settled.report.added and [t for _, t in settled.replaced] == [LAW]
+    assert [d["path"].rsplit("/", 1)[-1] for d in kb.documents()] == [f"{LAW}.txt"]
+    assert [t["title"] for t in kb.trash()] == [LAW]
+
+    # a replacement that cannot be read: the stored document comes back from the trash
+    waiting = kb.upload([(f"{LAW}（修订）.txt", same_law_typed_again(kb, ADDED))]).waiting[0]
+    broken = waiting.path
+    with open(broken, "wb") as f:
+        f.write(b"\xff\xfe\x00garbage")
+    settled = kb.settle_upload(waiting, "replace")
+    assert not settled.report.added and settled.report.failed and not settled.replaced
+    assert [d["title"] for d in kb.documents()] == [LAW] and not settled.still_in_trash

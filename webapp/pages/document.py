@@ -1,0 +1,48 @@
+"""文档: a whole document as text, scrolled to the cited passage."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ingest import DOC_TYPES
+from kb.config import Config
+from kb.library.knowledge_base import KnowledgeBase
+from kb.types import labelled_dates
+from webapp.common import doc_label, go_back
+from webapp.render import document_blocks, escape
+
+
+def document_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
+    st.header("文档")
+    by_id = {d["id"]: d for d in docs}
+    if not by_id:
+        st.info("知识库是空的。")
+        return
+    state = st.session_state
+    if state.get("doc_select") not in by_id:
+        state.doc_select = next(iter(by_id))
+    came_from = state.get("came_from")
+    if came_from in ("检索", "问答"):
+        back = "返回检索结果" if came_from == "检索" else "返回问答"
+        st.button(back, on_click=go_back, icon=":material/arrow_back:")
+    doc_id = st.selectbox("文档", list(by_id), key="doc_select", format_func=lambda i: doc_label(by_id[i]))
+    doc = kb.document(doc_id)
+    meta = [DOC_TYPES.get(doc.doc_type, ""), doc.issuer, doc.doc_number,
+            labelled_dates(doc.date, doc.published, doc.effective, doc.doc_type), f"{by_id[doc_id]['chunks']} 个片段"]
+    st.subheader(escape(doc.title))
+    st.caption(escape(" · ".join(m for m in meta if m)))
+    cited = state.get("cited")
+    span = (cited[1], cited[2]) if cited and cited[0] == doc_id else None
+    for kind, text in document_blocks(doc.text, doc.doc_type == "regulation", span):
+        if kind == "heading":
+            st.markdown(f"##### {escape(text)}")
+        elif kind == "cited":
+            with st.container(border=True, key="cited"):
+                st.caption("▼ 引用位置")
+                st.markdown(escape(text))
+        else:
+            st.markdown(escape(text))
+    if span:
+        # Our own fixed script (no document text in it): bring the cited passage into view.
+        st.html("<script>setTimeout(() => document.querySelector('.st-key-cited')"
+                "?.scrollIntoView({block: 'center'}), 300)</script>", unsafe_allow_javascript=True)
