@@ -184,3 +184,22 @@ def test_dates_say_what_they_are():
     law = Citation("社会救助暂行办法", ["第十一条"], None, "2019-03-02", "国务院令第649号", "regulation",
                    published="2014年2月21日")
     assert law.format() == "《社会救助暂行办法》第十一条（国务院令第649号，2019-03-02修订）"
+
+
+def test_every_docx_the_product_writes_is_a4_with_official_margins():
+    import io
+
+    from docx import Document as DocxDocument
+    from docx.shared import Mm
+
+    from kb.export import comparison_docx
+    from kb.library.diff import Article, compare
+
+    old = {"title": "慈善法", "date": "2016-03-16", "doc_number": "", "issuer": ""}
+    new = {"title": "慈善法", "date": "2023-12-29", "doc_number": "", "issuer": ""}
+    changes = compare([Article("第一条", "第一条 旧的文字。")], [Article("第一条", "第一条 新的文字。")])
+    for data in (to_docx([item(1, **LAW)], "低保专题"), comparison_docx(old, new, changes)):
+        for section in DocxDocument(io.BytesIO(data)).sections:
+            size = (round(section.page_width / Mm(1)), round(section.page_height / Mm(1)))
+            margins = [round(getattr(section, f"{side}_margin") / Mm(1)) for side in ("top", "bottom", "left", "right")]
+            assert size == (210, 297) and margins == [37, 35, 28, 26]
