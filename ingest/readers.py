@@ -29,6 +29,11 @@ class Limits:
     max_unzipped_bytes: int = 200 * 2**20
     max_zip_ratio: float = 100.0  # inflated ÷ compressed, for members over 1 MB: XML compresses ~10×
     max_chunks: int = 5000  # 民法典, the longest statute, is about 1,300
+    # An image is measured from its header before any pixel is decoded: a small file can declare a
+    # huge picture (a decompression bomb). A4 scanned at 600 dpi is 35 million pixels.
+    max_image_pixels: int = 60_000_000  # one page (frame)
+    max_image_frames: int = 1000  # pages of one TIFF
+    max_image_total_pixels: int = 2_000_000_000  # all its pages together (about 250 A4 pages at 300 dpi)
     seconds: float = 300.0
     started: float | None = None  # when this file's work began (time.monotonic), set per file
 
@@ -366,20 +371,54 @@ def _ocr(path: Path, images: list, limits: Limits) -> list:
 
 
 def _read_image(path: Path, data: bytes, limits: Limits) -> RawText:
-    """A scanned page (PNG, JPG, a multi-page TIFF) read by OCR, one page per frame."""
+    """A scanned page (PNG, JPG, a multi-page TIFF) read by OCR, one page per frame. Every frame's size
+    is read from its header and checked against the limits before any is decoded; then each frame is
+    decoded when OCR reaches it, so only the pages being read are in memory."""
+    frames = _frame_count(path, data, limits)
+
+    def frame(n: int):
+        import io
+
+        from PIL import Image
+
+        with Image.open(io.BytesIO(data)) as image:
+            image.seek(n)
+            return _upright(image).convert("RGB")
+
+    try:
+        read = _ocr(path, [lambda n=n: frame(n) for n in range(frames)], limits)
+    except (OSError, ValueError) as exc:  # a frame whose pixels are damaged
+        raise ReadError(path, f"图片已损坏，无法识别（{exc}）") from exc
+    text, starts = join_wrapped_lines([clean_text(page.text) for page in read])
+    return RawText(text, "image+ocr", page_starts=starts,
+                   ocr={n: page.confidence for n, page in enumerate(read, 1)})
+
+
+def _frame_count(path: Path, data: bytes, limits: Limits) -> int:
+    """How many frames an image holds, each within the pixel limits (headers only, nothing decoded).
+    Raises ReadError naming the file and the limit."""
     import io
 
     from PIL import Image, ImageSequence, UnidentifiedImageError
 
+    total = frames = 0
     try:
         with Image.open(io.BytesIO(data)) as image:
-            frames = [_upright(frame).convert("RGB") for frame in ImageSequence.Iterator(image)]
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+            for frame in ImageSequence.Iterator(image):
+                frames += 1
+                width, height = frame.size
+                if frames > limits.max_image_frames:
+                    raise ReadError(path, f"图片页数过多（超过 {limits.max_image_frames} 页），未识别")
+                if width * height > limits.max_image_pixels:
+                    raise ReadError(path, f"第{frames}页图片过大（{width}×{height} 像素，上限 "
+                                          f"{limits.max_image_pixels / 1e6:.0f} 百万像素），未识别")
+                total += width * height
+                if total > limits.max_image_total_pixels:
+                    raise ReadError(path, f"图片总像素过多（超过 {limits.max_image_total_pixels / 1e6:.0f} "
+                                          "百万像素），未识别")
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError, EOFError) as exc:
         raise ReadError(path, f"图片已损坏或过大，无法识别（{exc}）") from exc
-    read = _ocr(path, frames, limits)
-    text, starts = join_wrapped_lines([clean_text(page.text) for page in read])
-    return RawText(text, "image+ocr", page_starts=starts,
-                   ocr={n: page.confidence for n, page in enumerate(read, 1)})
+    return frames
 
 
 def _upright(frame):

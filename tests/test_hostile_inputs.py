@@ -1,0 +1,61 @@
+"""Files made to hurt (issue 22's hostile test): each is refused with a clear message naming the file
+and the problem, before it costs the machine its memory, and nothing stored is lost."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from ingest import ReadError
+from ingest.readers import Limits, read_file
+
+
+def declared_bomb(path: Path, side: int = 12_000) -> Path:
+    """A PNG of a few kilobytes that declares side × side pixels (144 million: 430 MB once decoded)."""
+    Image.new("1", (side, side)).save(path, optimize=True)
+    return path
+
+
+def test_an_image_bomb_is_refused_from_its_header_without_decoding(tmp_path):
+    bomb = declared_bomb(tmp_path / "扫描件.png")
+    assert bomb.stat().st_size < 200_000
+    code = ("import resource, sys; from ingest.readers import read_file; from ingest import ReadError\n"
+            f"try:\n    read_file({str(bomb)!r})\nexcept ReadError as exc:\n    print(exc.reason)\n"
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parent.parent).stdout.splitlines()
+    assert "图片过大" in out[0] and "12000×12000" in out[0]
+    assert int(out[-1]) < 300  # MB at the peak: the 430 MB of pixels were never decoded
+
+
+def test_a_tiff_of_too_many_pages_or_pixels_is_refused(tmp_path):
+    frames = [Image.new("L", (2000, 2000), 255) for _ in range(4)]
+    tiff = tmp_path / "多页.tif"
+    frames[0].save(tiff, save_all=True, append_images=frames[1:], compression="tiff_deflate")
+    with pytest.raises(ReadError, match="图片页数过多") as caught:
+        read_file(tiff, Limits(max_image_frames=3))
+    assert str(caught.value.subject) == str(tiff)
+    with pytest.raises(ReadError, match="图片总像素过多"):
+        read_file(tiff, Limits(max_image_total_pixels=10_000_000))
+    with pytest.raises(ReadError, match="第1页图片过大"):
+        read_file(tiff, Limits(max_image_pixels=3_000_000))
+
+
+def test_a_truncated_image_says_it_is_damaged(tmp_path):
+    broken = tmp_path / "坏图.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
+    with pytest.raises(ReadError, match="图片已损坏"):
+        read_file(broken)
+
+
+def test_the_limits_are_settings(tmp_path):
+    from kb.config import Config
+
+    limits = Config.load(tmp_path).limits
+    assert limits.max_image_pixels >= 35_000_000  # an A4 page scanned at 600 dpi still gets in
+    json.dumps(limits.max_image_frames)
