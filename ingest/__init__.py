@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ from ingest.types import DOC_TYPES, VERSION_STATUSES, Chunk, Document
 
 log = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
+MANIFEST_VALUE_CHARS = 500  # a manifest's value is a title or a date, not a text (each is kept in memory per process)
 OVERRIDABLE = ("title", "doc_type", "issuer", "doc_number", "date", "published", "effective", "speaker",
                "jurisdiction", "status", "repealed")
 
@@ -107,9 +109,9 @@ def read_manifest(folder: Path) -> dict[str, dict]:
         return {}
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:  # RecursionError: [[[[… nested past Python's limit
         raise ReadError(path, f"清单文件格式错误（{exc}）") from exc
-    files = data.get("files", data)
+    files = data.get("files", data) if isinstance(data, dict) else data
     if not isinstance(files, dict):
         raise ReadError(path, "清单文件应为 {\"文件相对路径\": {元数据}} 的形式")
     out = {}
@@ -123,11 +125,30 @@ def read_manifest(folder: Path) -> dict[str, dict]:
         not_text = sorted(k for k, v in meta.items() if not isinstance(v, str | int) or isinstance(v, bool))
         if not_text:
             raise ReadError(path, f"“{rel}”的字段 {', '.join(not_text)} 应为带引号的文字（如 \"2019-03-02\"）")
-        meta = {k: str(v) for k, v in meta.items()}
+        meta = {k: str(v).strip() for k, v in meta.items()}
+        long = sorted(k for k, v in meta.items() if len(v) > MANIFEST_VALUE_CHARS)
+        if long:
+            raise ReadError(path, f"“{rel}”的字段 {', '.join(long)} 过长（每项不超过 {MANIFEST_VALUE_CHARS} 字）")
+        for key in ("date", "published", "effective"):
+            if meta.get(key) and not _a_day(meta[key]):
+                raise ReadError(path, f"“{rel}”的日期 {key}“{meta[key]}”无效（应写作 2014-05-01 或 2014年5月1日）")
         if "doc_type" in meta and meta["doc_type"] not in DOC_TYPES:
             raise ReadError(path, f"“{rel}”的文档类型“{meta['doc_type']}”无效（可选：{', '.join(DOC_TYPES)}）")
         out[str((folder / rel).resolve())] = {**meta, **_declared_status(meta, path, rel)}
     return out
+
+
+def _a_day(text: str) -> bool:
+    """2014-05-01 or 2014年5月1日, a day that exists."""
+    m = re.fullmatch(r"(\d{4})(?:-(\d{2})-(\d{2})|年(\d{1,2})月(\d{1,2})日)", text)
+    if not m:
+        return False
+    year, month, day = int(m.group(1)), int(m.group(2) or m.group(4)), int(m.group(3) or m.group(5))
+    try:
+        dt.date(year, month, day)
+    except ValueError:
+        return False
+    return True
 
 
 def _declared_status(meta: dict, path: Path, rel: str) -> dict:

@@ -59,3 +59,38 @@ def test_the_limits_are_settings(tmp_path):
     limits = Config.load(tmp_path).limits
     assert limits.max_image_pixels >= 35_000_000  # an A4 page scanned at 600 dpi still gets in
     json.dumps(limits.max_image_frames)
+
+
+# --- manifest.json -----------------------------------------------------------------------------------
+
+GOOD = "关于做好冬季救助工作的通知\n\n各地民政部门要做好冬季救助工作。\n"
+
+
+@pytest.mark.parametrize("manifest, words", [
+    ("[1, 2, 3]", "清单文件应为"),
+    ('"就是一段文字"', "清单文件应为"),
+    ("[" * 100_000, "清单文件格式错误"),
+    (json.dumps({"通知.txt": {"title": "长" * 30_000}}), "过长"),
+    (json.dumps({"通知.txt": {"date": "2020-13-45"}}), "日期 date“2020-13-45”无效"),
+    (json.dumps({"通知.txt": {"published": "2020年2月30日"}}), "日期 published“2020年2月30日”无效"),
+], ids=["array", "string", "deep", "long-title", "bad-date", "bad-written-date"])
+def test_a_bad_manifest_is_reported_like_a_bad_file_and_the_good_files_still_get_in(tmp_path, manifest, words):
+    from ingest import scan
+
+    folder = tmp_path / "files"
+    folder.mkdir()
+    (folder / "manifest.json").write_text(manifest, encoding="utf-8")
+    for n in range(3):
+        (folder / f"通知{n}.txt").write_text(GOOD.replace("冬季", f"第{n + 1}季"), encoding="utf-8")
+    items = list(scan([folder]))
+    failed = [(Path(i.path).name, i.error.reason) for i in items if i.error]
+    assert len(failed) == 1 and failed[0][0] == "manifest.json" and words in failed[0][1]
+    assert sorted(Path(i.path).name for i in items if i.document) == ["通知0.txt", "通知1.txt", "通知2.txt"]
+
+
+def test_a_good_manifest_still_declares_dates_in_either_form(tmp_path):
+    from ingest import read_manifest
+
+    (tmp_path / "manifest.json").write_text(json.dumps(
+        {"a.txt": {"date": "2019-03-02", "published": "2014年2月21日", "effective": "2014年5月1日"}}), encoding="utf-8")
+    assert read_manifest(tmp_path)[str((tmp_path / "a.txt").resolve())]["published"] == "2014年2月21日"
