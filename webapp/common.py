@@ -14,7 +14,7 @@ import streamlit as st
 
 from ingest import DOC_TYPES
 from kb.config import Config
-from kb.errors import AccessError
+from kb.errors import AccessError, StudyKBError
 from kb.language.places import Place
 from kb.library.auth import ROLES, Users, authorise
 from kb.library.knowledge_base import KnowledgeBase
@@ -139,7 +139,10 @@ def current_basket(kb: KnowledgeBase):
 
 def add_to_basket(kb: KnowledgeBase, lock: threading.Lock, hit: Hit) -> None:
     with lock:  # a callback runs before the page, outside main()'s turn with the knowledge base
-        _add_to_basket(kb, hit)
+        try:
+            _add_to_basket(kb, hit)
+        except StudyKBError as exc:  # the passage's document was deleted since the card was drawn
+            st.toast(escape(exc.reason))
 
 
 def _add_to_basket(kb: KnowledgeBase, hit: Hit) -> None:

@@ -69,7 +69,11 @@ class Baskets:
         self.store.save_basket(basket_id, items)
 
     def add(self, basket_id: int, hit: Hit) -> bool:
-        """Appends a hit's passage; False when the basket already holds it."""
+        """Appends a hit's passage; False when the basket already holds it. Raises BasketError when
+        the passage's document is no longer in the library (a card drawn before it was deleted)."""
+        if self.store.document(hit.doc_id) is None:
+            raise BasketError(f"《{hit.citation.title}》",
+                              "这段内容所在的文档已不在文库中（已被删除或替换），未加入素材篮")
         items = self.items(basket_id)
         added = add(items, BasketItem.from_hit(hit))
         if added:

@@ -22,7 +22,8 @@ def ask_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
 
     answer: Answer
     try:
-        answer, seconds = cached("ask_result", (question, repr(filters)), lambda: kb.ask(question, filters=filters))
+        answer, seconds = cached("ask_result", (question, repr(filters), kb.generation),
+                                 lambda: kb.ask(question, filters=filters))
     except QueryError as exc:
         st.warning(escape(exc.reason))
         return

@@ -19,13 +19,21 @@ def document_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
         st.info("知识库是空的。")
         return
     state = st.session_state
-    if state.get("doc_select") not in by_id:
+    if "doc_select" not in state:
         state.doc_select = next(iter(by_id))
+    elif state.doc_select is not None and state.doc_select not in by_id:
+        # opened from a card or a link whose document has since been deleted or replaced: say so,
+        # never show another document in its place
+        st.warning("要查看的文档已不在文库中（已被删除或替换）。请重新检索，或在下面选择其他文档。")
+        state.doc_select, state.cited = None, None
     came_from = state.get("came_from")
     if came_from in ("检索", "问答"):
         back = "返回检索结果" if came_from == "检索" else "返回问答"
         st.button(back, on_click=go_back, icon=":material/arrow_back:")
-    doc_id = st.selectbox("文档", list(by_id), key="doc_select", format_func=lambda i: doc_label(by_id[i]))
+    doc_id = st.selectbox("文档", list(by_id), key="doc_select", format_func=lambda i: doc_label(by_id[i]),
+                          placeholder="请选择文档")
+    if doc_id is None:
+        return
     doc = kb.document(doc_id)
     meta = [DOC_TYPES.get(doc.doc_type, ""), doc.issuer, doc.doc_number,
             labelled_dates(doc.date, doc.published, doc.effective, doc.doc_type), f"{by_id[doc_id]['chunks']} 个片段"]

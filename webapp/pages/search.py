@@ -29,7 +29,7 @@ def search_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
 
     try:
         plan = kb.analyse(query)  # read once: the search, the notes below and the highlighting use it
-        hits, seconds = cached("search_result", (query, repr(filters), mode),
+        hits, seconds = cached("search_result", (query, repr(filters), mode, kb.generation),
                                lambda: kb.search(plan, k=10, filters=filters, mode=mode))
     except QueryError as exc:
         st.warning(escape(exc.reason))
