@@ -10,12 +10,14 @@ knowledge base. Errors are JSON with a Chinese message and a 4xx status; the Ope
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import Depends, FastAPI, File, Query, Request, UploadFile
+from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
@@ -29,7 +31,14 @@ from kb.library.knowledge_base import KnowledgeBase
 from kb.types import SEARCH_MODES, Filters
 
 LOCAL_NAMES = {"127.0.0.1", "localhost", "::1"}
+MAX_REPEATED = 50  # values of one query parameter (doc=, place= …): thousands held the lock for seconds
+MAX_ID = 2**62  # a document id SQLite can hold; larger is no document (and was an HTTP 500)
+CHANGES = ("POST", "PUT", "PATCH", "DELETE")
 ICON = Path(__file__).resolve().parent.parent / "webapp" / "icon.png"
+
+
+MAX_FILES_PER_UPLOAD = 20  # with max_file_mb, the most one upload request may carry
+DocId = Annotated[int, PathParam(ge=1, le=MAX_ID, description="文档编号")]
 
 
 class BadRequest(StudyKBError):
@@ -44,7 +53,12 @@ def create_app(config: Config, kb: KnowledgeBase | None = None, local_only: bool
     """`local_only`: served on a loopback address, so every request must name this machine."""
     kb = kb or KnowledgeBase(config)
     kb.warm()
-    lock = threading.Lock()  # SQLite and the in-memory index are not shared mid-change
+    lock = threading.Lock()  # the readers' knowledge base: SQLite and the in-memory index are not shared mid-change
+    # Changes go through a second knowledge base (its own SQLite connection and index, the same model)
+    # under their own lock: a long upload never blocks a search, and readers see each commit at their
+    # next query, as another process's (kb.store.live).
+    writer = KnowledgeBase(kb.config, embedder=kb.embedder)
+    write_lock = threading.Lock()
     app = FastAPI(title="studykb 学习资料知识库 API", version="1", docs_url=None, redoc_url=None,
                   description="检索、问答和文库管理。所有回答都带出处；错误以 JSON 返回，含中文说明。")
 
@@ -62,6 +76,26 @@ def create_app(config: Config, kb: KnowledgeBase | None = None, local_only: bool
     def favicon() -> FileResponse:
         return FileResponse(ICON)
 
+    def editor(request: Request, role: str = "editor") -> str:
+        """Who makes a change: the user of the request's token (users.toml is read again each time, so
+        `kb user` and `kb token` take effect without a restart). Raises AccessError."""
+        users = Users(config.users_path)
+        header = request.headers.get("authorization", "")
+        token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+        return authorise(users, users.by_token(token) if token else None, role)
+
+    def reader_signed_in(request: Request) -> bool:
+        """Whether the request carries a valid token (any role): only then are server paths shown."""
+        try:
+            editor(request, role="reader")
+            return Users(config.users_path).configured
+        except AccessError:
+            return False
+
+    def shown_path(request: Request, path: str) -> str:
+        """A stored file's path as a reader may see it: its name, or all of it when signed in."""
+        return path if reader_signed_in(request) else Path(path).name
+
     @app.middleware("http")
     async def same_origin_only(request: Request, call_next):
         """A web page the user happens to open must not drive the API: a browser's cross-site POST or
@@ -73,6 +107,20 @@ def create_app(config: Config, kb: KnowledgeBase | None = None, local_only: bool
         if request.method not in ("GET", "HEAD", "OPTIONS") and origin:
             if urlsplit(origin).netloc != request.headers.get("host"):
                 return error(403, "不接受其他网页发来的修改请求", origin)
+        counts = Counter(key for key, _ in request.query_params.multi_items())
+        crowded = [key for key, n in counts.items() if n > MAX_REPEATED]
+        if crowded:
+            return error(400, f"参数 {'、'.join(crowded)} 重复过多（每个参数最多 {MAX_REPEATED} 个值）", crowded[0])
+        if request.method in CHANGES and request.url.path.startswith("/api/"):
+            # who may change the library, decided from the headers before any of the body is read
+            try:
+                editor(request)
+            except AccessError as exc:
+                return error(403 if exc.signed_in else 401, exc.reason, str(exc.subject))
+            size = request.headers.get("content-length", "")
+            most = config.max_file_mb * 2**20 * MAX_FILES_PER_UPLOAD
+            if size.isdigit() and int(size) > most:
+                return error(413, f"上传内容过大（上限 {most / 2**20:.0f} MB）", size)
         return await call_next(request)
 
     @app.exception_handler(StudyKBError)
@@ -81,14 +129,6 @@ def create_app(config: Config, kb: KnowledgeBase | None = None, local_only: bool
         if isinstance(exc, AccessError):
             status = 403 if exc.signed_in else 401
         return error(status, exc.reason, str(exc.subject))
-
-    def editor(request: Request, role: str = "editor") -> str:
-        """Who makes a change: the user of the request's token (users.toml is read again each time, so
-        `kb user` and `kb token` take effect without a restart). Raises AccessError."""
-        users = Users(config.users_path)
-        header = request.headers.get("authorization", "")
-        token = header[7:].strip() if header.lower().startswith("bearer ") else ""
-        return authorise(users, users.by_token(token) if token else None, role)
 
     @app.exception_handler(RequestValidationError)
     def bad_parameters(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -129,16 +169,18 @@ def create_app(config: Config, kb: KnowledgeBase | None = None, local_only: bool
             return kb.ask(q, filters=filters).to_dict()
 
     @app.get("/api/documents")
-    def documents() -> list[dict]:
+    def documents(request: Request) -> list[dict]:
         with lock:
-            return [{k: v for k, v in d.items() if k != "content_hash"} for d in kb.documents()]
+            docs = kb.documents()
+        return [{**{k: v for k, v in d.items() if k != "content_hash"}, "path": shown_path(request, d["path"])}
+                for d in docs]
 
     @app.get("/api/documents/{doc_id}")
-    def document(doc_id: int) -> dict:
+    def document(doc_id: DocId, request: Request) -> dict:
         with lock:
             doc = asdict(kb.document(doc_id))
         doc.pop("page_starts", None)
-        return {"id": doc_id, **doc}
+        return {"id": doc_id, **doc, "path": shown_path(request, doc["path"])}
 
     @app.post("/api/documents", status_code=201)
     def upload(request: Request,
@@ -151,13 +193,13 @@ def create_app(config: Config, kb: KnowledgeBase | None = None, local_only: bool
         actor = editor(request)
         # no more than one byte past the limit is read: save_upload refuses the file then
         files_read = [(f.filename or "", f.file.read(config.max_file_mb * 2**20 + 1)) for f in files]
-        with lock:
-            result = kb.upload(files_read, actor=actor, ask=similar != "keep")
+        with write_lock:
+            result = writer.upload(files_read, actor=actor, ask=similar != "keep")
             replaced = []
             if similar == "replace":  # as the app's 替换: the stored documents go to the trash
                 skip: set[int] = set()
                 for waiting in result.waiting:
-                    settled = kb.settle_upload(waiting, "replace", actor=actor, skip_ids=skip)
+                    settled = writer.settle_upload(waiting, "replace", actor=actor, skip_ids=skip)
                     for name in ("added", "replaced", "unchanged", "duplicates", "failed"):
                         getattr(result.report, name).extend(getattr(settled.report, name))
                     result.report.chunks += settled.report.chunks
@@ -177,22 +219,23 @@ def create_app(config: Config, kb: KnowledgeBase | None = None, local_only: bool
     def as_editor(request: Request, change):
         """A change to the library by the request's editor (401/403 otherwise), under the lock."""
         actor = editor(request)
-        with lock:
+        with write_lock:
             return change(actor)
 
     @app.delete("/api/documents/{doc_id}")
-    def delete(doc_id: int, request: Request) -> dict:
-        return as_editor(request, lambda actor: {"deleted": doc_id, "title": kb.remove(doc_id, actor=actor)})
+    def delete(doc_id: DocId, request: Request) -> dict:
+        return as_editor(request, lambda actor: {"deleted": doc_id, "title": writer.remove(doc_id, actor=actor)})
 
     @app.get("/api/trash")
-    def trash() -> list[dict]:
+    def trash(request: Request) -> list[dict]:
         """Deleted and replaced documents, restorable until the trash is emptied."""
         with lock:
-            return kb.trash()
+            items = kb.trash()
+        return [{**item, "path": shown_path(request, item["path"])} for item in items]
 
     @app.post("/api/trash/{doc_id}/restore")
-    def restore(doc_id: int, request: Request) -> dict:
-        return as_editor(request, lambda actor: {"restored": doc_id, "title": kb.restore(doc_id, actor=actor)})
+    def restore(doc_id: DocId, request: Request) -> dict:
+        return as_editor(request, lambda actor: {"restored": doc_id, "title": writer.restore(doc_id, actor=actor)})
 
     @app.get("/api/stats")
     def stats() -> dict:

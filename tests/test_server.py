@@ -207,6 +207,14 @@ def test_with_users_configured_changes_need_a_token_with_the_role(api, capsys, m
         assert status == 403 and "权限不足" in refused["error"]
         status, added = get(url, "/api/documents", "POST", body, {**headers, "Authorization": f"Bearer {editor}"})
         assert status == 201 and added["added"] == ["通知.txt"]
+        # an anonymous 300 MB upload is refused from its headers, before any of its body is read
+        assert refused_before_the_body(url, 300 * 2**20) == 401
+        # paths on the server: file names for anonymous readers, the whole path for a signed-in one
+        anonymous = {d["title"]: d["path"] for d in get(url, "/api/documents")[1]}
+        signed_in = {d["title"]: d["path"] for d in get(url, "/api/documents", headers={
+            "Authorization": f"Bearer {reader}"})[1]}
+        assert anonymous["关于冬季救助的通知"] == "通知.txt" and signed_in["关于冬季救助的通知"].startswith(str(data))
+        assert all("/" not in path for path in anonymous.values())
         doc = next(d for d in get(url, "/api/documents")[1] if d["title"] == "关于冬季救助的通知")
         assert get(url, f"/api/documents/{doc['id']}", "DELETE")[0] == 401
         status, _ = get(url, f"/api/documents/{doc['id']}", "DELETE", headers={"Authorization": f"Bearer {editor}"})
@@ -218,6 +226,31 @@ def test_with_users_configured_changes_need_a_token_with_the_role(api, capsys, m
     finally:
         sys.stdin = sys.__stdin__
         users.unlink(missing_ok=True)
+
+
+def refused_before_the_body(url: str, length: int) -> int:
+    """The status answered to a POST that announces `length` bytes and sends only its headers."""
+    host, port = urllib.parse.urlsplit(url).hostname, urllib.parse.urlsplit(url).port
+    with socket.create_connection((host, port), timeout=30) as s:
+        s.sendall(f"POST /api/documents HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: {length}\r\n"
+                  "Content-Type: multipart/form-data; boundary=x\r\n\r\n--x\r\n".encode())
+        return int(s.recv(4096).split(b" ", 2)[1])  # answered without waiting for the 300 MB
+
+
+def test_hostile_parameters_get_a_4xx_with_a_reason_and_change_nothing(api):
+    url, _ = api
+    _, before = get(url, "/api/documents")
+    for path, status, words in [
+        ("/api/documents/" + "9" * 30, 422, "请求参数错误"),  # an id past SQLite's integers was an HTTP 500
+        ("/api/documents/" + "9" * 30, 422, "doc_id"),
+        ("/api/search?q=低保" + "&place=浙江省" * 2000, 400, "重复过多"),  # thousands of places were a 500
+        ("/api/search?q=低保" + "&doc=1" * 10_000, 400, "重复过多"),  # and held the lock for seconds
+    ]:
+        code, body = get(url, urllib.parse.quote(path, safe="/?=&"), method="GET")
+        assert code == status and words in body["error"] + body.get("subject", ""), (path[:60], body)
+    code, body = get(url, "/api/documents/" + "9" * 30, method="DELETE")
+    assert code in (401, 422)
+    assert get(url, "/api/documents")[1] == before
 
 
 def test_serving_beyond_this_machine_needs_users(tmp_path, minilm_dir, capsys):
