@@ -6,8 +6,10 @@ from __future__ import annotations
 from kb.library.versions import in_force, read_versions
 
 
-def doc(id: int, title: str, date: str = "", status: str = "", repealed: str = "") -> dict:
-    return {"id": id, "title": title, "date": date, "status": status, "repealed": repealed}
+def doc(id: int, title: str, date: str = "", status: str = "", repealed: str = "", doc_type: str = "regulation",
+        issuer: str = "") -> dict:
+    return {"id": id, "title": title, "date": date, "status": status, "repealed": repealed, "doc_type": doc_type,
+            "issuer": issuer}
 
 
 CHARITY = [doc(1, "中华人民共和国慈善法", "2016-03-16"), doc(2, "慈善法(2023-12-29)", "2023-12-29")]
@@ -60,3 +62,35 @@ def test_a_repealing_text_does_not_end_a_law_re_enacted_after_it():
     repealing = [(3, "2010-01-01", "《某办法》同时废止")]
     versions = read_versions(laws, repealing)
     assert versions.status == {1: "已废止", 2: "现行有效"} and 2 in in_force(versions, "2021-01-01")
+
+
+# --- what is a version of what (issue 22: grouped by the bare title, an as-of search hid documents) -----
+
+def test_two_years_reports_of_one_title_are_not_versions_of_each_other():
+    reports = [doc(1, "政府工作报告", "2023-03-05", doc_type="report"),
+               doc(2, "政府工作报告", "2024-03-05", doc_type="report")]
+    versions = read_versions(reports, [])
+    assert versions.status == {1: "现行有效", 2: "现行有效"}
+    assert in_force(versions, "2024-12-31") == [1, 2]  # both were given, both stay
+
+
+def test_two_documents_of_one_title_and_date_are_both_kept():
+    same = [doc(1, "某条例", "2016-02-06"), doc(2, "某条例", "2016-02-06")]
+    versions = read_versions(same, [])
+    assert versions.status == {1: "现行有效", 2: "现行有效"} and sorted(in_force(versions, "2020-01-01")) == [1, 2]
+
+
+def test_one_title_from_two_issuers_is_two_laws():
+    rules = [doc(1, "实施办法", "2010-01-01", issuer="甲市人民政府"),
+             doc(2, "实施办法", "2020-01-01", issuer="乙市人民政府"),
+             doc(3, "实施办法", "2021-01-01", issuer="甲市人民政府")]
+    versions = read_versions(rules, [])
+    assert versions.status == {1: "已被修改", 2: "现行有效", 3: "现行有效"}
+    assert sorted(in_force(versions, "2020-06-01")) == [1, 2]
+    assert versions.law_of[1] == versions.law_of[3] != versions.law_of[2]
+
+
+def test_a_version_without_an_issuer_joins_the_one_chain_of_its_title():
+    charity = [doc(1, "慈善法", "2016-03-16", issuer="全国人民代表大会"), doc(2, "慈善法", "2023-12-29")]
+    versions = read_versions(charity, [])
+    assert versions.status == {1: "已被修改", 2: "现行有效"}

@@ -160,7 +160,7 @@ def hit_card(kb: KnowledgeBase, hit: Hit, n: int, terms: list[str], key: str) ->
     c = hit.citation
     with st.container(border=True, key=f"{key}-card-{n}"):
         st.markdown(f"**{n}\\. {escape('《' + c.title + '》')}** {escape(c.location())}")
-        others = kb.versions.others(hit.doc_id, hit.citation.title)
+        others = kb.versions.others(hit.doc_id)
         status = kb.versions.statuses().get(hit.doc_id, "") if others or c.doc_type == "regulation" else ""
         meta = [c.applies_in(), DOC_TYPES.get(c.doc_type, ""), c.speaker, c.doc_number, c.dated(),
                 f"第{c.page}页" if c.page else "", status if status != "现行有效" or others else "",

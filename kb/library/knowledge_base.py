@@ -239,7 +239,7 @@ class KnowledgeBase:
         return {"query": query, "ms": round(ms, 1),
                 "hits": [{**h.to_dict(), "relevant": self.answers(h), "applies_in": h.citation.applies_in(),
                           "status": statuses.get(h.doc_id, ""),
-                          "other_versions": self.versions.others(h.doc_id, h.citation.title)}
+                          "other_versions": self.versions.others(h.doc_id)}
                          for h in hits],
                 "places": [p.label for p in plan.places], "expansions": list(plan.expansions)}
 

@@ -21,7 +21,7 @@ from kb.store.db import Store
 REPEALED = re.compile(r"《([^《》]{2,60})》(?:（[^）]{0,30}）)?[^。；《]{0,12}?(?:同时|即行|予以)?废止")
 
 
-__all__ = ["VERSION_STATUSES", "VersionMap", "Versions", "in_force", "law_key", "read_versions"]
+__all__ = ["VERSION_STATUSES", "VersionMap", "Versions", "in_force", "law_key", "laws", "read_versions"]
 
 
 @dataclass
@@ -31,16 +31,48 @@ class VersionMap:
     status: dict[int, str] = field(default_factory=dict)  # document id → VERSION_STATUSES
     repealed_on: dict[int, str] = field(default_factory=dict)  # document id → repealed that day (ISO)
     dates: dict[str, list[tuple[int, str]]] = field(default_factory=dict)  # law → (id, date) of each version
+    law_of: dict[int, str] = field(default_factory=dict)  # document id → its law (a key of `dates`)
+
+
+VERSIONED = ("regulation", "policy")  # kinds of document that have versions; a report or a speech is its own
 
 
 def law_key(title: str) -> str:
-    """The versions of one law share this key."""
+    """The normalised title the versions of one law share (within one issuer, see laws)."""
     return normalise_title(title)
 
 
+def laws(docs: list[dict]) -> dict[str, list[dict]]:
+    """The documents grouped by the law they are versions of: a rule or policy's normalised title and,
+    where versions under one title come from different issuers, its issuer (an undated or unnamed
+    issuer joins when the title has one issuer only). Every other document (a 政府工作报告 of each
+    year, a speech) is a law of its own."""
+    by_title: dict[str, list[dict]] = {}
+    out: dict[str, list[dict]] = {}
+    for d in docs:
+        if d.get("doc_type", "regulation") in VERSIONED:
+            by_title.setdefault(law_key(d["title"]), []).append(d)
+        else:
+            out[f"{law_key(d['title'])}#{d['id']}"] = [d]
+    for title, group in by_title.items():
+        issuers = {_issuer(d) for d in group} - {""}
+        for d in group:
+            if len(issuers) <= 1:
+                key = title
+            else:  # one title, several issuers: a chain each; an unnamed issuer's document stands alone
+                key = f"{title}@{_issuer(d)}" if _issuer(d) else f"{title}#{d['id']}"
+            out.setdefault(key, []).append(d)
+    return out
+
+
+def _issuer(doc: dict) -> str:
+    return "".join((doc.get("issuer") or "").split())
+
+
 def read_versions(docs: list[dict], repealing: Iterable[tuple[int, str, str]]) -> VersionMap:
-    """Each document's status among the versions of its law. `docs`: id, title, date, status and
-    repealed of each document; `repealing`: (id, date, text) of the texts that say 废止.
+    """Each document's status among the versions of its law (`laws`). `docs`: id, title, doc_type,
+    issuer, date, status and repealed of each document; `repealing`: (id, date, text) of the texts
+    that say 废止.
 
     The newest dated version is in force, the older ones amended. Repealed (已废止):
     - a document that declares so itself (a manifest's status or repeal date, or 时效性：失效 or
@@ -48,20 +80,23 @@ def read_versions(docs: list[dict], repealing: Iterable[tuple[int, str, str]]) -
     - the versions older than another stored text that repeals the law, unless a version declares
       itself 现行有效 (the manifest's word beats the pattern).
     A version that declares itself 已被修改 is so. 现行有效 otherwise never beats a newer version."""
-    laws: dict[str, list[dict]] = {}
-    for d in docs:
-        laws.setdefault(law_key(d["title"]), []).append(d)
+    grouped = laws(docs)
+    named: dict[str, list[dict]] = {}  # a title as another text names it → every document bearing it
+    for group in grouped.values():
+        for d in group:
+            named.setdefault(law_key(d["title"]), []).append(d)
     status: dict[int, str] = {}
     repealed_on: dict[int, str] = {}  # document id → the day it stopped being in force, when known
-    for group in laws.values():
+    for group in grouped.values():
         dated = sorted((d for d in group if d["date"]), key=lambda d: d["date"])
+        newest = dated[-1]["date"] if dated else ""
         for d in group:
-            status[d["id"]] = "已被修改" if d["date"] and d is not dated[-1] else "现行有效"
+            status[d["id"]] = "已被修改" if d["date"] and d["date"] != newest else "现行有效"
         if dated and dated[-1]["status"] == "已废止":  # the law itself was repealed
             status.update((d["id"], "已废止") for d in group)
     for doc_id, date, text in repealing:
         for match in REPEALED.finditer(text):
-            for d in laws.get(law_key(match.group(1)), []):
+            for d in named.get(law_key(match.group(1)), []):
                 if (d["id"] != doc_id and d["status"] != "现行有效"
                         and (not date or not d["date"] or d["date"] < date)):
                     status[d["id"]] = "已废止"
@@ -72,19 +107,19 @@ def read_versions(docs: list[dict], repealing: Iterable[tuple[int, str, str]]) -
             status[d["id"]] = d["status"]
         if d["status"] == "已废止" and d["repealed"]:
             repealed_on[d["id"]] = d["repealed"]
-    return VersionMap(status, repealed_on, {key: [(d["id"], d["date"]) for d in group] for key, group in laws.items()})
+    dates = {key: [(d["id"], d["date"]) for d in group] for key, group in grouped.items()}
+    return VersionMap(status, repealed_on, dates, {d["id"]: key for key, group in grouped.items() for d in group})
 
 
 def in_force(versions: VersionMap, day: str) -> list[int]:
-    """The documents in force on `day` (ISO): of each law, the newest version dated on or before it
-    (a law first dated after it is left out; an undated document always counts), less those
-    repealed by then."""
+    """The documents in force on `day` (ISO): of each law, the versions of the newest date on or before
+    it (two documents of one date are not versions of each other: both count; a law first dated after
+    the day is left out; an undated document always counts), less those repealed by then."""
     ids = []
     for group in versions.dates.values():
         ids += [doc_id for doc_id, date in group if not date]
-        dated = [(date, doc_id) for doc_id, date in group if date and date <= day]
-        if dated:
-            ids.append(max(dated)[1])
+        newest = max((date for _, date in group if date and date <= day), default="")
+        ids += [doc_id for doc_id, date in group if newest and date == newest]
     return [i for i in ids if not versions.repealed_on.get(i, "9999") <= day]
 
 
@@ -111,16 +146,23 @@ class Versions:
     def in_force(self, day: str) -> list[int]:
         return in_force(self.now(), day)
 
-    def others(self, doc_id: int, title: str) -> list[str]:
+    def others(self, doc_id: int) -> list[str]:
         """The dates of the other stored versions of a document's law (for a badge: 另有 2016-03-16 版)."""
-        return sorted(date for other, date in self.now().dates.get(law_key(title), []) if other != doc_id)
+        versions = self.now()
+        return sorted(date for other, date in versions.dates.get(versions.law_of.get(doc_id, ""), [])
+                      if other != doc_id and date)
 
     def of(self, title: str) -> list[dict]:
-        """The stored versions of a law, oldest first."""
+        """The stored versions of a law named by its title, oldest first (of the issuer with the most,
+        when several issuers have a rule of that title)."""
         wanted = law_key(title)
-        statuses = self.statuses()
-        return sorted(({**d, "version_status": statuses.get(d["id"], "")} for d in self.store.documents()
-                       if law_key(d["title"]) == wanted), key=lambda d: (d["date"], d["id"]))
+        versions = self.now()
+        docs = {d["id"]: d for d in self.store.documents()}
+        groups = [[docs[i] for i, _ in group if i in docs] for key, group in versions.dates.items()
+                  if key == wanted or key.startswith(wanted + "@") or key.startswith(wanted + "#")]
+        chosen = max(groups, key=len, default=[])
+        return sorted(({**d, "version_status": versions.status.get(d["id"], "")} for d in chosen),
+                      key=lambda d: (d["date"], d["id"]))
 
     def compare(self, title: str, date_from: str = "", date_to: str = "") -> tuple[dict, dict, list[Change]]:
         """新旧对照 of two versions of a law: by default the newest and the one before it; a date picks the

@@ -16,11 +16,14 @@ from webapp.render import escape
 def compare_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
     """新旧对照: two versions of one law, article by article, aligned by content."""
     st.header("新旧对照")
+    law_of = kb.versions.now().law_of  # the versions of one law: one title and issuer (kb.library.versions)
     laws: dict[str, list[dict]] = {}
     for d in docs:
         if d["date"]:
-            laws.setdefault(normalise_title(d["title"]), []).append(d)
-    laws = {title: sorted(v, key=lambda d: d["date"]) for title, v in laws.items() if len(v) > 1}
+            laws.setdefault(normalise_title(d["title"]), {}).setdefault(law_of.get(d["id"], ""), []).append(d)
+    # a title whose rules come from several issuers offers the chain with the most versions (as kb diff does)
+    laws = {title: sorted(max(chains.values(), key=len), key=lambda d: d["date"]) for title, chains in laws.items()}
+    laws = {title: versions for title, versions in laws.items() if len({v["date"] for v in versions}) > 1}
     if not laws:
         st.info("知识库中还没有同一法规的两个版本（标题相同、日期不同）。上传另一版本后即可逐条对照。")
         return
