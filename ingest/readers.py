@@ -23,7 +23,8 @@ SUPPORTED_SUFFIXES = (".pdf", ".docx", ".txt", ".md", ".markdown", ".html", ".ht
 @dataclass(frozen=True)
 class Limits:
     """How much work one file may cost, so that a pathological file fails alone: its size on disk,
-    what an archive (DOCX) may inflate to, its chunks, and its seconds of reading and embedding."""
+    what an archive (DOCX) may inflate to, its chunks and images, and the seconds one step of its
+    reading or embedding may take."""
 
     max_file_bytes: int = 50 * 2**20
     max_unzipped_bytes: int = 200 * 2**20
@@ -34,16 +35,28 @@ class Limits:
     max_image_pixels: int = 60_000_000  # one page (frame)
     max_image_frames: int = 1000  # pages of one TIFF
     max_image_total_pixels: int = 2_000_000_000  # all its pages together (about 250 A4 pages at 300 dpi)
-    seconds: float = 300.0
-    started: float | None = None  # when this file's work began (time.monotonic), set per file
+    seconds: float = 300.0  # the most one step (a page read, a group of passages embedded) may take
+    clock: _Clock | None = None  # when this file's work last moved on, set per file by start()
 
     def start(self) -> Limits:
-        return replace(self, started=time.monotonic())
+        return replace(self, clock=_Clock(time.monotonic()))
 
     def check_time(self, path: Path | str) -> None:
-        if self.started is not None and time.monotonic() - self.started > self.seconds:
-            raise ReadError(path, f"处理超时（超过 {self.seconds:.0f} 秒），已跳过；"
+        """Called as a file's work moves on (each page read, each group of passages embedded): it fails
+        the file when this step took longer than `seconds`. The limit stops a file that stalls, not
+        one that is slow: a long law on a busy machine makes steady progress and is never dropped."""
+        if self.clock is None:
+            return
+        now = time.monotonic()
+        if now - self.clock.last > self.seconds:
+            raise ReadError(path, f"处理超时（超过 {self.seconds:.0f} 秒没有进展），已跳过；"
                                   "可在 studykb.toml 中调整 file_seconds")
+        self.clock.last = now
+
+
+@dataclass
+class _Clock:
+    last: float
 
 
 def check_size(path: Path, limits: Limits) -> None:

@@ -91,6 +91,26 @@ def test_a_file_that_takes_too_long_fails_alone(tmp_path, minilm_config):
     assert titles(kb) == ["社会救助暂行办法"] and consistent(kb)
 
 
+def test_a_slow_file_that_keeps_moving_is_never_dropped(tmp_path, minilm_config):
+    """A busy office PC: every group of passages is slow, the whole file takes several times the
+    limit, yet each step is within it, so the file gets in (the limit catches a stall, not slowness)."""
+    folder = copy_files(tmp_path / "docs", REPORT)
+    kb = open_kb(minilm_config, file_seconds=1.5, batch_size=2)
+    encode = kb.embedder.encode_passages
+
+    def busy(texts, progress=None):
+        def step(n):
+            time.sleep(0.5)  # each group of passages takes a third of the limit
+            progress(n)
+        return encode(texts, progress=step)
+
+    kb.embedder.encode_passages = busy
+    started = time.monotonic()
+    report = kb.ingest([folder], progress=False)
+    assert not report.failed and report.added and time.monotonic() - started > 3 * 1.5
+    assert consistent(kb)
+
+
 def test_a_docx_zip_bomb_is_refused_before_it_is_inflated(tmp_path, minilm_config):
     import resource
 

@@ -106,7 +106,7 @@ def pick_device(requested: str | None) -> str:
     return requested
 
 
-PASSAGE_GROUP = 256  # passages sorted by length together; progress is reported after each group
+PASSAGE_GROUP = 256  # passages sorted by length together, then embedded a batch at a time
 
 
 def default_batch_size(device: str) -> int:
@@ -241,20 +241,23 @@ class Embedder:
                 "probe": hashlib.sha256(np.round(probe, 4).tobytes()).hexdigest()}
 
     def encode_passages(self, texts: list[str], progress=None) -> np.ndarray:
-        """Embeds in groups (sentence-transformers sorts each group by length, so batches pad
-        little); `progress(n)` is called after each group with its size."""
-        out = []
+        """Embeds in groups of PASSAGE_GROUP sorted by length (so batches pad little), one batch at a
+        time in the order sentence-transformers itself would form them (the same vectors);
+        `progress(n)` is called after each batch with its size, so a caller can tell a slow file
+        (steady batches) from a stalled one."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
         group = max(PASSAGE_GROUP, self.batch_size)
-        for i in range(0, len(texts), group):
-            batch = texts[i:i + group]
-            out.append(self.model.encode(batch, prompt_name=self.passage_prompt, batch_size=self.batch_size,
-                                         normalize_embeddings=True, convert_to_numpy=True,
-                                         show_progress_bar=False, task="document"))
-            if progress:
-                progress(len(batch))
-        if not out:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return np.vstack(out).astype(np.float32)
+        for start in range(0, len(texts), group):
+            chunk = texts[start:start + group]
+            order = np.argsort([-len(text) for text in chunk])  # as SentenceTransformer.encode sorts
+            for at in range(0, len(chunk), self.batch_size):
+                picked = order[at:at + self.batch_size]
+                out[start + picked] = self.model.encode(
+                    [chunk[i] for i in picked], prompt_name=self.passage_prompt, batch_size=self.batch_size,
+                    normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False, task="document")
+                if progress:
+                    progress(len(picked))
+        return out
 
     def encode_query(self, text: str, adapted: bool = True) -> np.ndarray:
         """A query's vector; adapted=False skips an adapted model's query adapter (the base
