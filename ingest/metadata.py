@@ -12,7 +12,8 @@ CN_DATE = r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"
 _DATE = re.compile(CN_DATE)
 _FILENAME_DATE = re.compile(r"[（(](\d{4})-(\d{2})-(\d{2})[)）]\s*$")
 _DOC_NUMBER = re.compile(
-    r"((?:[\u4e00-\u9fff、]{1,30}?)令(?:第\s*\d+\s*号|〔\d{4}〕第?\d+号))"
+    # the issuer starts with no date's or sentence's word: "1998年10月25日民政部令第14号" is 民政部令第14号
+    r"((?![年月日号于经由以和及的])(?:[\u4e00-\u9fff、]{1,30}?)令(?:第\s*\d+\s*号|〔\d{4}〕第?\d+号))"
     r"|([\u4e00-\u9fff]{1,10}[〔\[［【]\d{4}[〕\]］】]\s*\d+\s*号)"
 )
 _PUBLISHED = re.compile(CN_DATE + r"[^\n。]{0,60}?(公布|发布|印发|通过|颁布)")

@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from conftest import REGULATIONS, REPORT
 
 from ingest import load_document
@@ -153,3 +154,15 @@ def test_no_chunk_is_only_invisible_characters():
     doc, chunks = load_document(REGULATIONS / "未成年人保护法(2024-04-26).md")
     assert "\u200b" in doc.text
     assert chunks and all(re.sub(r"[\s\u200b-\u200f\u2060\ufeff]", "", c.text) for c in chunks)
+
+
+@pytest.mark.parametrize("header, number", [
+    ("（1998年10月25日民政部令第14号发布　根据2016年2月6日国务院令第666号修改）", "民政部令第14号"),
+    ("2014年2月21日国务院令第649号公布", "国务院令第649号"),
+    ("于2010年1月1日由民政部令第38号公布", "民政部令第38号"),
+    ("中华人民共和国国务院令第649号", "国务院令第649号"),
+])
+def test_a_doc_number_never_starts_with_the_date_before_it(header, number):
+    from ingest.metadata import guess_doc_number
+
+    assert guess_doc_number(header) == number
