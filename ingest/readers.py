@@ -521,11 +521,22 @@ def _read_docx(path: Path, data: bytes, limits: Limits) -> RawText:
         if type(exc).__module__.startswith(("docx", "lxml")):
             raise ReadError(path, f"DOCX 文件已损坏或不是 Word 文档（{exc}）") from exc
         raise
-    lines = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        for row in table.rows:
-            lines.append("　".join(cell.text for cell in row.cells))
-    return RawText(clean_text("\n".join(lines)), "docx")
+    return RawText(clean_text("\n".join(_docx_lines(document))), "docx")
+
+
+def _docx_lines(container) -> list[str]:
+    """The text of a document or a table cell in reading order: paragraphs, and each table row as one
+    line of its cells, a table nested in a cell included (python-docx's cell.text leaves it out)."""
+    from docx.table import Table
+
+    lines: list[str] = []
+    for item in container.iter_inner_content():
+        if isinstance(item, Table):
+            for row in item.rows:
+                lines.append("　".join(" ".join(_docx_lines(cell)).strip() for cell in row.cells))
+        else:
+            lines.append(item.text)
+    return lines
 
 
 # --------------------------------------------------------------------- HTML

@@ -69,6 +69,24 @@ def test_docx_paragraphs():
     assert "第二条 殡葬管理的方针是：积极地、有步骤地实行火葬" in raw.text
 
 
+def test_docx_tables_nested_in_cells_are_read_in_place(tmp_path):
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("低保申请材料清单")
+    outer = document.add_table(rows=1, cols=2)
+    outer.cell(0, 0).text = "申请人"
+    inner = outer.cell(0, 1).add_table(rows=2, cols=1)
+    inner.cell(0, 0).text = "户口簿"
+    inner.cell(1, 0).text = "收入证明"
+    document.add_paragraph("以上材料交乡镇人民政府。")
+    path = tmp_path / "清单.docx"
+    document.save(path)
+    lines = read_file(path).text.split("\n")
+    assert lines[0] == "低保申请材料清单" and lines[-1] == "以上材料交乡镇人民政府。"  # the table where it stands
+    assert "户口簿" in lines[1] and "收入证明" in lines[1] and lines[1].startswith("申请人")
+
+
 def test_html_text_without_markup_or_scripts(tmp_path):
     raw = read_file(REGULATIONS / "志愿服务条例(2017-08-22).html")
     assert raw.text.startswith("志愿服务条例")
