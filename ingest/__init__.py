@@ -76,7 +76,38 @@ def find_files(paths: list[Path]) -> tuple[list[Path], list[ReadError]]:
                 continue  # a link to a file in the folder: that file is read as itself
             if found.is_file():
                 out.append(found)
-    return out, problems
+    return _without_outside_hard_links(out, paths, problems), problems
+
+
+def _without_outside_hard_links(files: list[Path], paths: list[Path], problems: list[ReadError]) -> list[Path]:
+    """Files found under a folder that are hard links to a file with a name outside the folders named
+    (a second name for /etc/shadow, say, made where a symbolic link would be refused) are reported,
+    not read: only where every name of the file lies in what was named do we know it belongs there."""
+    folders = [p for p in paths if p.is_dir()]
+    if not folders:
+        return files
+    names: dict[tuple[int, int], int] = {}  # (device, inode) → its names seen in the folders named
+    for root in folders:
+        for found in root.rglob("*"):
+            try:
+                info = found.lstat()
+            except OSError:
+                continue
+            if info.st_nlink > 1 and found.is_file() and not found.is_symlink():
+                names[(info.st_dev, info.st_ino)] = names.get((info.st_dev, info.st_ino), 0) + 1
+    kept = []
+    for path in files:
+        try:
+            info = path.lstat()
+        except OSError:
+            kept.append(path)  # gone meanwhile: reading it says so
+            continue
+        key = (info.st_dev, info.st_ino)
+        if info.st_nlink > 1 and key in names and names[key] < info.st_nlink:
+            problems.append(ReadError(path, "这是指向入库文件夹以外文件的硬链接，为安全起见未读取"))
+            continue
+        kept.append(path)
+    return kept
 
 
 def _valid_name(path: Path) -> bool:

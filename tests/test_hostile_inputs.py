@@ -94,3 +94,21 @@ def test_a_good_manifest_still_declares_dates_in_either_form(tmp_path):
     (tmp_path / "manifest.json").write_text(json.dumps(
         {"a.txt": {"date": "2019-03-02", "published": "2014年2月21日", "effective": "2014年5月1日"}}), encoding="utf-8")
     assert read_manifest(tmp_path)[str((tmp_path / "a.txt").resolve())]["published"] == "2014年2月21日"
+
+
+def test_a_hard_link_to_a_file_outside_the_folder_is_reported_not_read(tmp_path):
+    import os
+
+    from ingest import find_files
+
+    secret = tmp_path / "outside" / "机密.txt"
+    secret.parent.mkdir()
+    secret.write_text("不应入库的内容\n", encoding="utf-8")
+    folder = tmp_path / "files"
+    folder.mkdir()
+    os.link(secret, folder / "看似普通.txt")
+    (folder / "普通.txt").write_text(GOOD, encoding="utf-8")
+    os.link(folder / "普通.txt", folder / "普通的另一个名字.txt")  # two names inside: both fine
+    files, problems = find_files([folder])
+    assert sorted(f.name for f in files) == ["普通.txt", "普通的另一个名字.txt"]
+    assert [(Path(p.path).name, "硬链接" in p.reason) for p in problems] == [("看似普通.txt", True)]
