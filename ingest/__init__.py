@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import re
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +49,16 @@ def content_hash(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+READ_ATTEMPTS = 3
+REREAD_PAUSE = 0.5  # seconds before a file that changed while it was read is read again
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    """What changes when a file is written: its size and modification time."""
+    info = path.stat()
+    return info.st_size, info.st_mtime_ns
 
 
 def find_files(paths: list[Path]) -> tuple[list[Path], list[ReadError]]:
@@ -255,11 +266,21 @@ def scan(paths: list[Path], sizes: ChunkSizes | None = None, overrides: dict | N
             if not path.exists():
                 raise ReadError(path, "文件不存在")
             check_size(path, limits)
-            item.digest = content_hash(path)
             meta = {**manifest.get(str(path.resolve()), {}), **(overrides or {})}
-            if wanted and not wanted(path, item.digest, meta):
+            for attempt in range(READ_ATTEMPTS):  # a file being written while it is read is read again
+                before = _stamp(path)
+                item.digest = content_hash(path)
+                if wanted and not wanted(path, item.digest, meta):
+                    break
+                item.document, item.chunks = load_document(path, meta, sizes, item.digest, limits.start())
+                if _stamp(path) == before:
+                    break
+                item.document, item.chunks = None, []
+                if attempt == READ_ATTEMPTS - 1:
+                    raise ReadError(path, "文件在读取过程中一再被改写，已跳过（请等文件写完后再入库）")
+                time.sleep(REREAD_PAUSE)
+            if item.document is None:
                 continue
-            item.document, item.chunks = load_document(path, meta, sizes, item.digest, limits.start())
         except ReadError as exc:
             item.error = exc
         except Exception as exc:  # a reader's bug on one hostile file must not stop the others

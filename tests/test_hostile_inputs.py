@@ -112,3 +112,48 @@ def test_a_hard_link_to_a_file_outside_the_folder_is_reported_not_read(tmp_path)
     files, problems = find_files([folder])
     assert sorted(f.name for f in files) == ["普通.txt", "普通的另一个名字.txt"]
     assert [(Path(p.path).name, "硬链接" in p.reason) for p in problems] == [("看似普通.txt", True)]
+
+
+def test_a_file_rewritten_while_it_is_read_is_read_again_whole(tmp_path, monkeypatch):
+    import ingest
+
+    folder = tmp_path / "files"
+    folder.mkdir()
+    note = folder / "通知.txt"
+    note.write_text("关于冬季救助的通知\n\n第一段。\n", encoding="utf-8")
+    real = ingest.load_document
+    calls = []
+
+    def written_meanwhile(path, *args, **kwargs):
+        result = real(path, *args, **kwargs)
+        calls.append(path)
+        if len(calls) == 1:  # the office's copy finishes writing just after the first read
+            with open(path, "a", encoding="utf-8") as f:
+                f.write("第二段，写完了。\n")
+        return result
+
+    monkeypatch.setattr(ingest, "load_document", written_meanwhile)
+    monkeypatch.setattr(ingest, "REREAD_PAUSE", 0)
+    [item] = list(ingest.scan([folder]))
+    assert item.error is None and "第二段，写完了。" in item.document.text and len(calls) == 2
+    assert item.digest == ingest.content_hash(note)  # the hash is of what was read
+
+
+def test_a_file_that_never_stops_changing_is_skipped_with_a_reason(tmp_path, monkeypatch):
+    import ingest
+
+    folder = tmp_path / "files"
+    folder.mkdir()
+    (folder / "日志.txt").write_text("不停写入的文件\n\n开始。\n", encoding="utf-8")
+    real = ingest.load_document
+
+    def always_written(path, *args, **kwargs):
+        result = real(path, *args, **kwargs)
+        with open(path, "a", encoding="utf-8") as f:
+            f.write("又一行。\n")
+        return result
+
+    monkeypatch.setattr(ingest, "load_document", always_written)
+    monkeypatch.setattr(ingest, "REREAD_PAUSE", 0)
+    [item] = list(ingest.scan([folder]))
+    assert item.document is None and "一再被改写" in item.error.reason
