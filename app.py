@@ -16,7 +16,7 @@ import streamlit as st
 
 from kb.config import Config
 from kb.errors import StudyKBError
-from webapp.common import ICON, KEPT, LOCK, PAGES, check_address, current_basket, open_kb, sign_in
+from webapp.common import ICON, KEPT, LOCK, PAGES, basket_user, check_address, current_basket, open_kb, sign_in
 from webapp.pages.ask import ask_page
 from webapp.pages.basket import basket_page
 from webapp.pages.compare import compare_page
@@ -54,6 +54,7 @@ def main() -> None:
             st.caption(escape(f"已收录 {len(docs)} 份文档 · {basket.name if basket else '素材篮'} "
                               f"{basket.items if basket else 0} 条"))
             sign_in(config)
+            state.basket_user = basket_user(config)  # None: users exist and nobody signed in
         try:
             PAGE_DRAWERS[state.page](kb, config, docs)
         except StudyKBError as exc:  # e.g. a document another session just deleted

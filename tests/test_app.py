@@ -484,3 +484,22 @@ def test_with_users_configured_the_library_changes_only_after_sign_in(app, app_d
             c.value for c in app.sidebar.caption)
     finally:
         users_file.unlink(missing_ok=True)
+
+
+def test_with_users_configured_an_anonymous_session_cannot_change_shared_baskets(app, app_data, library):
+    from kb.library.auth import Users
+
+    users_file = app_data / "users.toml"
+    basket = library.baskets.create("编辑的讲稿", actor="wang")
+    try:
+        Users(users_file).add("wang", "editor", "正确的密码12345")
+        app.text_input(key="query").input("低保怎么申请").run()
+        buttons(app, "加入素材篮")[0].click().run()
+        assert not app.exception and any("需要登录" in t.value for t in app.toast)
+        assert library.baskets.items(basket) == []
+        go(app, "素材篮")
+        assert any("需要先在侧栏登录" in i.value for i in app.info)
+        assert buttons(app, "删除素材篮")[0].disabled and buttons(app, "新建")[0].disabled
+    finally:
+        users_file.unlink(missing_ok=True)
+        library.baskets.delete(basket)

@@ -57,7 +57,11 @@ def sign_in(config: Config) -> None:
         name = st.text_input("用户名")
         password = st.text_input("密码", type="password")
         if st.form_submit_button("登录"):
-            user = users.sign_in(name, password)
+            try:
+                user = users.sign_in(name, password)
+            except StudyKBError as exc:  # too many failures in a row: a pause
+                st.error(exc.reason)
+                return
             if user is None:
                 st.error("用户名或密码不对")
             else:
@@ -145,12 +149,33 @@ def add_to_basket(kb: KnowledgeBase, lock: threading.Lock, hit: Hit) -> None:
             st.toast(escape(exc.reason))
 
 
+def basket_user(config: Config) -> str | None:
+    """Who this session's basket changes are recorded under; None when users exist and nobody signed
+    in (baskets are shared: an anonymous session deleted an editor's). Any role may keep baskets."""
+    users = Users(config.users_path)
+    try:
+        return authorise(users, users.users.get(st.session_state.get("signed_in", "")), role="reader")
+    except AccessError:
+        return None
+
+
+def may_change_baskets() -> bool:
+    """For a callback: whether this session may change baskets (set each run by app.main); says why not."""
+    if st.session_state.get("basket_user") is None:
+        st.toast("修改素材篮需要登录（在侧栏登录）")
+        return False
+    return True
+
+
 def _add_to_basket(kb: KnowledgeBase, hit: Hit) -> None:
+    if not may_change_baskets():
+        return
+    actor = st.session_state.basket_user
     basket = current_basket(kb)
-    basket_id = basket.id if basket else kb.baskets.create(DEFAULT_BASKET)
+    basket_id = basket.id if basket else kb.baskets.create(DEFAULT_BASKET, actor=actor)
     st.session_state.basket_id = basket_id
     name = basket.name if basket else DEFAULT_BASKET
-    if kb.baskets.add(basket_id, hit):
+    if kb.baskets.add(basket_id, hit, actor=actor):
         st.toast(escape(f"已加入“{name}”"))
     else:
         st.toast(escape(f"“{name}”中已有这段内容"))

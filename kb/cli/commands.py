@@ -232,6 +232,7 @@ def cmd_user(config: Config, args) -> int:
         raise ConfigError("kb user", "请给出用户名")
     if args.action == "rm":
         users.remove(args.name)
+        _open(config, check_model=False).record("", "删除用户", args.name)
         print(f"已删除用户 {args.name}。")
         return 0
     if args.password_stdin:
@@ -241,6 +242,7 @@ def cmd_user(config: Config, args) -> int:
         if getpass.getpass("再输入一次：") != password:
             raise ConfigError(args.name, "两次输入的密码不一致")
     user = users.add(args.name, args.role, password)
+    _open(config, check_model=False).record("", "设置用户", f"{user.name}（{ROLES[user.role]}）")
     print(f"已保存用户 {user.name}，角色：{ROLES[user.role]}（{ROLE_RIGHTS[user.role]}）；用户文件 {config.users_path}")
     return 0
 
@@ -249,6 +251,7 @@ def cmd_token(config: Config, args) -> int:
     from kb.library.auth import Users
 
     token = Users(config.users_path).new_token(args.name)
+    _open(config, check_model=False).record("", "生成令牌", args.name)  # who got one, never the token
     print(token)
     print(f"这是 {args.name} 的 HTTP 接口令牌，只显示这一次：请求头写 Authorization: Bearer {token[:8]}…",
           file=sys.stderr)

@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import secrets
+import threading
+import time
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,18 +64,26 @@ class Users:
         return bool(self.users)
 
     def sign_in(self, name: str, password: str) -> User | None:
-        """The user, when the password matches its hash; None otherwise (never says which was wrong)."""
+        """The user, when the password matches its hash; None otherwise (never says which was wrong).
+        After FREE_TRIES failures in a row a name must wait, twice as long after each further failure
+        (SignInPaused names the seconds): guessing a password takes years, not minutes."""
         from argon2 import PasswordHasher
         from argon2.exceptions import InvalidHashError, VerificationError
 
+        waiting = _FAILURES.wait(name)
+        if waiting:
+            raise SignInPaused(name, f"登录失败次数过多，请 {waiting} 秒后再试")
         user = self.users.get(name)
         if user is None or not user.password:
             PasswordHasher().hash(password)  # the same time as a wrong password: names are not revealed
+            _FAILURES.failed(name)
             return None
         try:
             PasswordHasher().verify(user.password, password)
         except (VerificationError, InvalidHashError):
+            _FAILURES.failed(name)
             return None
+        _FAILURES.succeeded(name)
         return user
 
     def by_token(self, token: str) -> User | None:
@@ -120,6 +131,41 @@ class Users:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write("\n".join(lines))
         tmp.replace(self.path)
+
+
+FREE_TRIES = 5  # failed sign-ins in a row before a name must wait
+FIRST_PAUSE = 30.0  # seconds, doubled after each further failure, at most a day
+LONGEST_PAUSE = 86_400.0
+
+
+class SignInPaused(AccessError):
+    """Too many failed sign-ins in a row for one name: it may try again after a pause."""
+
+
+class _Failures:
+    """Failed sign-ins per name in this process (each process serves its own users: the app, kb serve)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._failed: dict[str, tuple[int, float]] = {}  # name → (failures in a row, may try again at)
+
+    def wait(self, name: str) -> int:
+        with self._lock:
+            count, until = self._failed.get(name, (0, 0.0))
+        return max(0, math.ceil(until - time.monotonic()))
+
+    def failed(self, name: str) -> None:
+        with self._lock:
+            count = self._failed.get(name, (0, 0.0))[0] + 1
+            pause = 0.0 if count < FREE_TRIES else min(FIRST_PAUSE * 2 ** (count - FREE_TRIES), LONGEST_PAUSE)
+            self._failed[name] = (count, time.monotonic() + pause)
+
+    def succeeded(self, name: str) -> None:
+        with self._lock:
+            self._failed.pop(name, None)
+
+
+_FAILURES = _Failures()
 
 
 def token_hash(token: str) -> str:

@@ -40,22 +40,36 @@ def move(items: list[BasketItem], index: int, delta: int) -> None:
 class Baskets:
     """The baskets of one knowledge base (kept in its store)."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, default_actor=lambda: ""):
+        """Every change is in the audit log, under the `actor` given, else `default_actor()`."""
         self.store = store
+        self.default_actor = default_actor
+
+    def _log(self, actor: str, action: str, subject: str) -> None:
+        self.store.log(actor or self.default_actor(), action, subject)
+
+    def _name(self, basket_id: int) -> str:
+        return next((b.name for b in self.all() if b.id == basket_id), str(basket_id))
 
     def all(self) -> list[Basket]:
         """Every basket, the most recently changed first."""
         return self.store.baskets()
 
-    def create(self, name: str) -> int:
+    def create(self, name: str, actor: str = "") -> int:
         """A new, empty basket. Raises BasketError when the name is empty, too long or taken."""
-        return self._named(lambda n: self.store.create_basket(n), name)
+        basket_id = self._named(lambda n: self.store.create_basket(n), name)
+        self._log(actor, "新建素材篮", f"{basket_id} {basket_name(name)}")
+        return basket_id
 
-    def rename(self, basket_id: int, name: str) -> None:
+    def rename(self, basket_id: int, name: str, actor: str = "") -> None:
+        old = self._name(basket_id)
         self._named(lambda n: self.store.rename_basket(basket_id, n), name)
+        self._log(actor, "重命名素材篮", f"{basket_id} {old} → {basket_name(name)}")
 
-    def delete(self, basket_id: int) -> None:
+    def delete(self, basket_id: int, actor: str = "") -> None:
+        name = self._name(basket_id)
         self.store.delete_basket(basket_id)
+        self._log(actor, "删除素材篮", f"{basket_id} {name}")
 
     def items(self, basket_id: int) -> list[BasketItem]:
         """A basket's passages in order. Raises BasketError when it no longer exists."""
@@ -64,11 +78,12 @@ class Baskets:
             raise BasketError(f"素材篮 {basket_id}", "没有这个素材篮（可能已被删除）")
         return items
 
-    def save(self, basket_id: int, items: list[BasketItem]) -> None:
-        self.items(basket_id)  # still there
+    def save(self, basket_id: int, items: list[BasketItem], actor: str = "") -> None:
+        before = self.items(basket_id)  # still there
         self.store.save_basket(basket_id, items)
+        self._log(actor, "修改素材篮", f"{basket_id} {self._name(basket_id)}：{len(before)} → {len(items)} 条")
 
-    def add(self, basket_id: int, hit: Hit) -> bool:
+    def add(self, basket_id: int, hit: Hit, actor: str = "") -> bool:
         """Appends a hit's passage; False when the basket already holds it. Raises BasketError when
         the passage's document is no longer in the library (a card drawn before it was deleted)."""
         if self.store.document(hit.doc_id) is None:
@@ -78,6 +93,7 @@ class Baskets:
         added = add(items, BasketItem.from_hit(hit))
         if added:
             self.store.save_basket(basket_id, items)
+            self._log(actor, "加入素材篮", f"{basket_id} {self._name(basket_id)}：{hit.citation.format()}")
         return added
 
     @staticmethod

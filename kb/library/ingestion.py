@@ -319,6 +319,8 @@ class Ingestion:
                 store.set_meta("embedding_dim", str(dim))
                 store.set_meta("embedding_precision", self.kb.embedder.precision)
             purged = store.empty_trash(self.kb.config.trash_days)
+            for path in purged:  # gone for good: the trash kept them trash_days
+                store.log(actor, "清空回收站", path)
         self.kb.discard_uploads(purged)  # an uploaded original goes when its document leaves the trash
 
     def terms(self, title: str, heading_path: list[str], text: str) -> str:

@@ -81,7 +81,7 @@ class KnowledgeBase:
         self.words = Words(terms + [normalise_title(t) for _, t, _ in self.store.titles()])
         self.live = LiveVectors(self.store, self.config.data_dir / "vectors", on_reload=self._another_commit)
         self.versions = Versions(self.store, lambda: self.generation)
-        self.baskets = Baskets(self.store)
+        self.baskets = Baskets(self.store, default_actor)
         self.ingestion = Ingestion(self)
         # The keyword index was cut with the glossary's terms in jieba's dictionary: another glossary
         # cuts queries differently, so the index is cut again to match.
@@ -335,6 +335,10 @@ class KnowledgeBase:
     def audit(self, limit: int = 200) -> list[dict]:
         """Who added, replaced, moved, deleted or restored what, newest first."""
         return self.store.audit(limit)
+
+    def record(self, actor: str, action: str, subject: str) -> None:
+        """One line of the audit log for a change made outside the library's own calls (users, tokens)."""
+        self.store.log(actor or default_actor(), action, subject)
 
     def discard_uploads(self, paths: list[str]) -> None:
         """Deletes saved uploads that did not become documents (unreadable, the same content as another

@@ -10,7 +10,7 @@ from kb.export import to_docx, to_markdown
 from kb.library.baskets import move
 from kb.library.knowledge_base import KnowledgeBase
 from kb.types import BasketItem
-from webapp.common import DOCX_MIME, LOCK, current_basket
+from webapp.common import DOCX_MIME, LOCK, current_basket, may_change_baskets
 from webapp.render import escape
 
 
@@ -18,11 +18,14 @@ def basket_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
     st.header("素材篮")
     state = st.session_state
     baskets = {b.id: b for b in kb.baskets.all()}
-    with st.expander("新建素材篮", expanded=not baskets):
+    readonly = state.get("basket_user") is None  # users exist and nobody signed in: baskets are shared
+    if readonly:
+        st.info("素材篮由大家共用：新建、修改和删除需要先在侧栏登录。可以查看和导出。")
+    with st.expander("新建素材篮", expanded=not baskets and not readonly):
         name = st.text_input("名称", key="new_basket", placeholder="例如：讲稿：兜底保障专题")
-        if st.button("新建", disabled=not name.strip()):
+        if st.button("新建", disabled=readonly or not name.strip()):
             try:
-                state.basket_id = kb.baskets.create(name)
+                state.basket_id = kb.baskets.create(name, actor=state.basket_user)
                 state.pop("new_basket")
                 st.rerun()
             except StudyKBError as exc:
@@ -37,15 +40,15 @@ def basket_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
     items = kb.baskets.items(basket.id)
     with st.expander("重命名或删除"):
         new_name = st.text_input("新名称", value=basket.name, key=f"rename-{basket.id}")
-        if st.button("重命名", disabled=new_name.strip() in ("", basket.name)):
+        if st.button("重命名", disabled=readonly or new_name.strip() in ("", basket.name)):
             try:
-                kb.baskets.rename(basket.id, new_name)
+                kb.baskets.rename(basket.id, new_name, actor=state.basket_user)
                 st.rerun()
             except StudyKBError as exc:
                 st.error(escape(exc.reason))
         confirm = st.checkbox(escape(f"确认删除“{basket.name}”及其 {len(items)} 条内容"), key=f"drop-{basket.id}")
-        if st.button("删除素材篮", disabled=not confirm):
-            kb.baskets.delete(basket.id)
+        if st.button("删除素材篮", disabled=readonly or not confirm):
+            kb.baskets.delete(basket.id, actor=state.basket_user)
             state.pop("basket_id", None)
             st.rerun()
     if not items:
@@ -79,6 +82,8 @@ def basket_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
 def edit_basket(kb: KnowledgeBase, basket_id: int, item_key: tuple, change, *args) -> None:
     """Callback: applies a change (move, remove) to one passage of the stored basket, found by what it
     is, not where it was drawn (another user may have changed the basket since), under the lock."""
+    if not may_change_baskets():
+        return
     with LOCK[0]:
         try:
             items = kb.baskets.items(basket_id)
@@ -90,7 +95,7 @@ def edit_basket(kb: KnowledgeBase, basket_id: int, item_key: tuple, change, *arg
             st.toast("这段内容已不在素材篮中（可能已被他人移除）")
             return
         change(items, index, *args)
-        kb.baskets.save(basket_id, items)
+        kb.baskets.save(basket_id, items, actor=st.session_state.basket_user)
 
 
 def remove_item(items: list[BasketItem], index: int) -> None:
