@@ -237,10 +237,13 @@ def load_document(path: Path, overrides: dict | None = None, sizes: ChunkSizes |
 
 
 def scan(paths: list[Path], sizes: ChunkSizes | None = None, overrides: dict | None = None,
-         wanted: Callable[[Path, str, dict], bool] | None = None, limits: Limits | None = None) -> Iterator[Scanned]:
+         wanted: Callable[[Path, str, dict], bool] | None = None, limits: Limits | None = None,
+         reuse: Callable[[Path, str], tuple[Document, list[Chunk]] | None] | None = None) -> Iterator[Scanned]:
     """Every file named or under the folders named, in order. `wanted(path, digest, declared)` is
     asked before a file is read, with the metadata its manifest declares (False: skip it, e.g.
-    unchanged); `overrides` win over manifests.
+    unchanged); `overrides` win over manifests. `reuse(path, digest)` may give what was already read
+    of a file with that content (an upload compared with the library first: its scan is OCR'd once)
+    where no metadata is declared for it.
     A bad manifest, link or file is yielded with its error and never stops the others."""
     limits = limits or Limits()
     manifest: dict[str, dict] = {}
@@ -272,7 +275,8 @@ def scan(paths: list[Path], sizes: ChunkSizes | None = None, overrides: dict | N
                 item.digest = content_hash(path)
                 if wanted and not wanted(path, item.digest, meta):
                     break
-                item.document, item.chunks = load_document(path, meta, sizes, item.digest, limits.start())
+                read = reuse(path, item.digest) if reuse and not meta else None
+                item.document, item.chunks = read or load_document(path, meta, sizes, item.digest, limits.start())
                 if _stamp(path) == before:
                     break
                 item.document, item.chunks = None, []

@@ -72,3 +72,28 @@ def test_replace_trashes_the_stored_one_and_restores_it_when_the_new_file_fails(
     settled = kb.settle_upload(waiting, "replace")
     assert not settled.report.added and settled.report.failed and not settled.replaced
     assert [d["title"] for d in kb.documents()] == [LAW] and not settled.still_in_trash
+
+
+def test_an_uploaded_scan_is_read_by_ocr_once(kb, monkeypatch):
+    """The upload compares the file with the library, then ingests it: one OCR of each page, not two
+    (a one-page scan took 112 s, half of it reading the page a second time)."""
+    import io
+
+    import ingest.ocr
+    from ingest.scans import FONT, layout, render
+
+    if not FONT.exists():
+        pytest.skip("fonts-wqy-microhei is installed by `make setup`")
+    page = io.BytesIO()
+    notice = "关于做好冬季救助工作的通知\n各区要加强夜间巡查，发现流浪乞讨人员及时引导到救助站。"
+    render(layout(notice)[0]).save(page, "PNG")
+    real, pages_read = ingest.ocr.read_pages, []
+
+    def counted(images, count, *args, **kwargs):
+        pages_read.append(count)
+        return real(images, count, *args, **kwargs)
+
+    monkeypatch.setattr(ingest.ocr, "read_pages", counted)
+    result = kb.upload([("冬季救助通知.png", page.getvalue())])
+    assert result.report.added and not result.waiting and pages_read == [1]
+    assert any(d["title"] == "关于做好冬季救助工作的通知" for d in kb.documents())

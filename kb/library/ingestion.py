@@ -93,6 +93,12 @@ class Ingestion:
 
     def __init__(self, kb: KnowledgeBase):
         self.kb = kb
+        self._read: dict[str, tuple[Document, list[Chunk]]] = {}  # path → what similar_documents read
+
+    def _already_read(self, path: Path, digest: str) -> tuple[Document, list[Chunk]] | None:
+        """What similar_documents read of this file, while its content is the same (taken once)."""
+        found = self._read.pop(str(path.resolve()), None)
+        return found if found and found[0].content_hash == digest else None
 
     def ingest(self, paths: list[Path | str], prune: bool = False, progress: bool = True,
                overrides: dict | None = None, on_progress: Callable[[int, int], None] | None = None,
@@ -199,7 +205,8 @@ class Ingestion:
             return True
 
         pending: list[_Pending] = []
-        scanned = scan(paths, self.kb.config.chunk_sizes, overrides, wanted, self.kb.config.limits)
+        scanned = scan(paths, self.kb.config.chunk_sizes, overrides, wanted, self.kb.config.limits,
+                       reuse=self._already_read)
         for item in tqdm(scanned, desc="读取", unit="个", disable=not progress, leave=False):
             if item.error:
                 report.failed.append((item.error.path, item.error.reason))
@@ -246,7 +253,9 @@ class Ingestion:
         """Stored documents a file seems to be another copy or version of: the same title and date,
         or most of the same text (the .md and the .docx of one law). Not the file's own earlier
         version at the same path, nor an identical file (ingest skips those). Raises ReadError."""
-        doc, _ = load_document(Path(path), sizes=self.kb.config.chunk_sizes)
+        path = Path(path)
+        doc, chunks = load_document(path, sizes=self.kb.config.chunk_sizes, limits=self.kb.config.limits.start())
+        self._read[str(path.resolve())] = (doc, chunks)  # an upload is read (and OCR'd) once: ingest reuses it
         lines = sorted((line.strip() for line in doc.text.split("\n")), key=len, reverse=True)[:3]
         candidates: set[int] = set()  # documents holding one of its longest lines: only these are compared
         for line in lines:
