@@ -16,7 +16,18 @@ import streamlit as st
 
 from kb.config import Config
 from kb.errors import StudyKBError
-from webapp.common import ICON, KEPT, LOCK, PAGES, basket_user, check_address, current_basket, open_kb, sign_in
+from webapp.common import (
+    APP_STYLE,
+    ICON,
+    KEPT,
+    LOCK,
+    PAGES,
+    basket_user,
+    check_address,
+    current_basket,
+    open_kb,
+    sign_in,
+)
 from webapp.pages.ask import ask_page
 from webapp.pages.basket import basket_page
 from webapp.pages.compare import compare_page
@@ -32,6 +43,7 @@ PAGE_DRAWERS = {"检索": search_page, "问答": ask_page, "文库": library_pag
 def main() -> None:
     # the icon is a file of ours: a :material/…: page icon is fetched from fonts.gstatic.com
     st.set_page_config(page_title="学习资料知识库", page_icon=str(ICON), layout="wide")
+    st.html(APP_STYLE)
     config = Config.load()
     check_address(config)
     try:

@@ -18,8 +18,9 @@ from pathlib import Path
 
 from ingest.chunker import ChunkSizes, chunk_document
 from ingest.errors import ReadError, StudyKBError
+from ingest.limits import Limits, check_size
 from ingest.metadata import recognise, status_named
-from ingest.readers import SUPPORTED_SUFFIXES, Limits, check_size, read_file
+from ingest.readers import SUPPORTED_SUFFIXES, read_file
 from ingest.types import DOC_TYPES, VERSION_STATUSES, Chunk, Document
 
 log = logging.getLogger(__name__)

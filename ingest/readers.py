@@ -7,64 +7,17 @@ so a bad file never stops the others.
 from __future__ import annotations
 
 import re
-import threading
-import time
 import zipfile
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.articles import ARTICLE_LINE
 from ingest.errors import ReadError
+from ingest.images import SHORT_PAGE, frame_count, page_images, read_by_ocr, upright
+from ingest.limits import Limits, check_size
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")  # scans, read by OCR
 SUPPORTED_SUFFIXES = (".pdf", ".docx", ".txt", ".md", ".markdown", ".html", ".htm", *IMAGE_SUFFIXES)
-
-
-@dataclass(frozen=True)
-class Limits:
-    """How much work one file may cost, so that a pathological file fails alone: its size on disk,
-    what an archive (DOCX) may inflate to, its chunks and images, and the seconds one step of its
-    reading or embedding may take."""
-
-    max_file_bytes: int = 50 * 2**20
-    max_unzipped_bytes: int = 200 * 2**20
-    max_zip_ratio: float = 100.0  # inflated ÷ compressed, for members over 1 MB: XML compresses ~10×
-    max_chunks: int = 5000  # 民法典, the longest statute, is about 1,300
-    # An image is measured from its header before any pixel is decoded: a small file can declare a
-    # huge picture (a decompression bomb). A4 scanned at 600 dpi is 35 million pixels.
-    max_image_pixels: int = 60_000_000  # one page (frame)
-    max_image_frames: int = 1000  # pages of one TIFF
-    max_image_total_pixels: int = 2_000_000_000  # all its pages together (about 250 A4 pages at 300 dpi)
-    seconds: float = 300.0  # the most one step (a page read, a group of passages embedded) may take
-    clock: _Clock | None = None  # when this file's work last moved on, set per file by start()
-
-    def start(self) -> Limits:
-        return replace(self, clock=_Clock(time.monotonic()))
-
-    def check_time(self, path: Path | str) -> None:
-        """Called as a file's work moves on (each page read, each group of passages embedded): it fails
-        the file when this step took longer than `seconds`. The limit stops a file that stalls, not
-        one that is slow: a long law on a busy machine makes steady progress and is never dropped."""
-        if self.clock is None:
-            return
-        now = time.monotonic()
-        if now - self.clock.last > self.seconds:
-            raise ReadError(path, f"处理超时（超过 {self.seconds:.0f} 秒没有进展），已跳过；"
-                                  "可在 studykb.toml 中调整 file_seconds")
-        self.clock.last = now
-
-
-@dataclass
-class _Clock:
-    last: float
-
-
-def check_size(path: Path, limits: Limits) -> None:
-    """Refuses a file over the size limit, before it is hashed or read. Raises OSError when it is gone."""
-    size = path.stat().st_size
-    if size > limits.max_file_bytes:
-        raise ReadError(path, f"文件过大（{size / 2**20:.1f} MB，上限 {limits.max_file_bytes / 2**20:.0f} MB；"
-                              "可在 studykb.toml 中调整 max_file_mb）")
 
 
 @dataclass
@@ -200,7 +153,7 @@ def _read_pdf(path: Path, data: bytes, limits: Limits) -> RawText:
             elif _visible(text) < SHORT_PAGE:
                 short.append(n)
             pages.append(text)
-        scans = _page_images(path, data, reader, unread, short) if unread or short else {}
+        scans = page_images(path, data, reader, unread, short) if unread or short else {}
     except ReadError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
@@ -212,7 +165,7 @@ def _read_pdf(path: Path, data: bytes, limits: Limits) -> RawText:
     ocr = {}
     if scans:
         try:
-            read = _ocr(path, list(scans.values()), limits)
+            read = read_by_ocr(path, list(scans.values()), limits)
         finally:
             getattr(scans, "close", lambda: None)()
         for n, page in zip(scans, read, strict=True):
@@ -238,156 +191,11 @@ def readable(text: str) -> bool:
     return good / len(chars) >= 0.7
 
 
-SHORT_PAGE = 80  # characters: a page with less text than this and a page-sized image is a scan
-SCAN_COVER = 0.5  # ... when images cover at least this share of the page
-# A page is rendered for OCR at its scan's own resolution, within these: a 150-dpi scan reads almost
-# perfectly, and more than 200 costs time (the detector works on the whole image) for little.
-SCAN_DPI = (150, 200)
-MAX_SCAN_SIDE = 4000  # pixels: a page that declares itself huge is rendered smaller, not into gigabytes
-
-
-_PDFIUM = threading.Lock()  # PDFium is not thread-safe: every call to it in this process holds this lock
-
-
-class _RenderedPages(dict):
-    """Page index → a function that renders the page as a reader sees it (PDFium: the page's rotation,
-    every image strip, JBIG2 and CCITT scans, masks), called when OCR reaches the page so that one
-    page at a time is held in memory. A page PDFium cannot render gives None: read as blank, it is
-    listed among the low-confidence pages."""
-
-    def __init__(self, document, pages: list[int]):
-        super().__init__((n, lambda n=n: self._render(n)) for n in pages)
-        self._document = document
-
-    def _render(self, n: int):
-        import pypdfium2 as pdfium
-
-        with _PDFIUM:
-            try:
-                page = self._document[n]
-            except pdfium.PdfiumError:
-                return None
-            try:
-                width, height = page.get_size()
-                dpi = min(max(_scan_dpi(page), SCAN_DPI[0]), SCAN_DPI[1])
-                scale = min(dpi / 72, MAX_SCAN_SIDE / max(width, height, 1))
-                return page.render(scale=scale).to_pil().convert("RGB")
-            except pdfium.PdfiumError:
-                return None
-            finally:
-                page.close()
-
-    def close(self) -> None:
-        with _PDFIUM:
-            self._document.close()
-
-
-def _page_images(path: Path, data: bytes, reader, unread: list[int], short: list[int]) -> dict:
-    """The pages to read by OCR, each as a function giving the page's image: those among `unread`
-    that hold an image (a page with neither text nor image is blank), and those among `short` (a
-    few words of text, such as a stamped page number) that images mostly cover. PDFium renders
-    them; a file it cannot open, or whose pages it counts otherwise than pypdf (a broken file), falls
-    back to each unread page's largest image as pypdf decodes it."""
-    import pypdfium2 as pdfium
-
-    with _PDFIUM:
-        try:
-            document = pdfium.PdfDocument(data)
-        except pdfium.PdfiumError:
-            document = None
-        if document is not None and len(document) != len(reader.pages):
-            document.close()
-            document = None
-        if document is not None:
-            try:
-                scanned = [n for n in sorted(unread + short) if _is_scan(document, n, short=n in short)]
-            except BaseException:
-                document.close()
-                raise
-            if scanned:
-                return _RenderedPages(document, scanned)
-            document.close()
-            return {}
-    found = {n: _largest_image(reader.pages[n]) for n in unread}
-    return {n: image for n, image in found.items() if image is not None}
-
-
-def _is_scan(document, n: int, short: bool) -> bool:
-    """Whether page n is to be read by OCR (see _page_images); call holding _PDFIUM."""
-    import pypdfium2 as pdfium
-    import pypdfium2.raw as pdfium_c
-
-    try:
-        page = document[n]
-    except pdfium.PdfiumError:
-        return False
-    try:
-        images = page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE])
-        if not short:
-            return next(images, None) is not None
-        width, height = page.get_size()
-        covered = sum(_area(image) for image in images)  # strips add up
-        return covered >= SCAN_COVER * width * height
-    except pdfium.PdfiumError:
-        return False
-    finally:
-        page.close()
-
-
-def _scan_dpi(page) -> float:
-    """The resolution of the page's sharpest image as placed on the page (pixels per inch); 0 without one."""
-    import pypdfium2.raw as pdfium_c
-
-    best = 0.0
-    for image in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE]):
-        try:
-            pixels_wide, _ = image.get_px_size()
-            left, _, right, _ = image.get_bounds()
-        except Exception:  # an image PDFium cannot measure: the others decide
-            continue
-        if right > left:
-            best = max(best, pixels_wide / ((right - left) / 72))
-    return best
-
-
-def _area(image) -> float:
-    """The page area an image object covers (points²); 0 when PDFium cannot tell."""
-    try:
-        left, bottom, right, top = image.get_bounds()
-    except Exception:
-        return 0.0
-    return max(0.0, right - left) * max(0.0, top - bottom)
-
-
-def _largest_image(page):
-    """A scanned page's image (the largest on the page), as PIL, or None."""
-    try:
-        images = list(page.images)
-    except Exception:  # an image pypdf cannot decode: the page stays as its text layer
-        return None
-    images = [i for i in images if getattr(i, "image", None) is not None]
-    return max((i.image for i in images), key=lambda im: im.width * im.height, default=None)
-
-
-def _ocr(path: Path, images: list, limits: Limits) -> list:
-    """Pages read by OCR, with a progress bar per page; within the file's time budget."""
-    from tqdm import tqdm
-
-    from ingest.ocr import read_pages
-
-    bar = tqdm(total=len(images), desc=f"文字识别 {path.name}", unit="页", leave=False)
-    try:
-        pages = read_pages(images, len(images), on_page=lambda n: (bar.update(1), limits.check_time(path)))
-    finally:
-        bar.close()
-    return pages
-
-
 def _read_image(path: Path, data: bytes, limits: Limits) -> RawText:
     """A scanned page (PNG, JPG, a multi-page TIFF) read by OCR, one page per frame. Every frame's size
     is read from its header and checked against the limits before any is decoded; then each frame is
     decoded when OCR reaches it, so only the pages being read are in memory."""
-    frames = _frame_count(path, data, limits)
+    frames = frame_count(path, data, limits)
 
     def frame(n: int):
         import io
@@ -396,53 +204,15 @@ def _read_image(path: Path, data: bytes, limits: Limits) -> RawText:
 
         with Image.open(io.BytesIO(data)) as image:
             image.seek(n)
-            return _upright(image).convert("RGB")
+            return upright(image).convert("RGB")
 
     try:
-        read = _ocr(path, [lambda n=n: frame(n) for n in range(frames)], limits)
+        read = read_by_ocr(path, [lambda n=n: frame(n) for n in range(frames)], limits)
     except (OSError, ValueError) as exc:  # a frame whose pixels are damaged
         raise ReadError(path, f"图片已损坏，无法识别（{exc}）") from exc
     text, starts = join_wrapped_lines([clean_text(page.text) for page in read])
     return RawText(text, "image+ocr", page_starts=starts,
                    ocr={n: page.confidence for n, page in enumerate(read, 1)})
-
-
-def _frame_count(path: Path, data: bytes, limits: Limits) -> int:
-    """How many frames an image holds, each within the pixel limits (headers only, nothing decoded).
-    Raises ReadError naming the file and the limit."""
-    import io
-
-    from PIL import Image, ImageSequence, UnidentifiedImageError
-
-    total = frames = 0
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            for frame in ImageSequence.Iterator(image):
-                frames += 1
-                width, height = frame.size
-                if frames > limits.max_image_frames:
-                    raise ReadError(path, f"图片页数过多（超过 {limits.max_image_frames} 页），未识别")
-                if width * height > limits.max_image_pixels:
-                    raise ReadError(path, f"第{frames}页图片过大（{width}×{height} 像素，上限 "
-                                          f"{limits.max_image_pixels / 1e6:.0f} 百万像素），未识别")
-                total += width * height
-                if total > limits.max_image_total_pixels:
-                    raise ReadError(path, f"图片总像素过多（超过 {limits.max_image_total_pixels / 1e6:.0f} "
-                                          "百万像素），未识别")
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError, EOFError) as exc:
-        raise ReadError(path, f"图片已损坏或过大，无法识别（{exc}）") from exc
-    return frames
-
-
-def _upright(frame):
-    """A frame as a viewer shows it: a phone photo keeps its turn in the EXIF orientation tag (a
-    malformed tag leaves the frame as stored)."""
-    from PIL import ImageOps
-
-    try:
-        return ImageOps.exif_transpose(frame)
-    except Exception:
-        return frame
 
 
 _SENTENCE_END = "。！？；：:;!?”」』）)"

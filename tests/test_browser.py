@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -197,6 +198,13 @@ def test_search_add_to_basket_and_export_docx(page, tmp_path):
         assert style.element.rPr.rFonts.get(qn("w:eastAsia")) in ("仿宋", "黑体", "宋体"), style.name
         assert style.font.color.rgb in (None, RGBColor(0, 0, 0)), style.name
     assert not any(run.italic for p in doc.paragraphs for run in p.runs)
+    # A4 with GB/T 9704 margins, as the office's printer expects (python-docx's default is US Letter)
+    from docx.shared import Mm
+
+    section = doc.sections[0]
+    assert (round(section.page_width / Mm(1)), round(section.page_height / Mm(1))) == (210, 297)
+    assert [round(getattr(section, f"{s}_margin") / Mm(1)) for s in ("top", "bottom", "left", "right")] == [
+        37, 35, 28, 26]
 
 
 def test_a_basket_survives_a_reload_and_a_restart(page, app_server):
@@ -274,3 +282,45 @@ def test_citation_opens_the_document_scrolled_to_the_article(page):
     page.wait_for_function(
         "() => { const r = document.querySelector('.st-key-cited').getBoundingClientRect();"
         " return r.top >= 0 && r.top < window.innerHeight; }")
+
+
+def test_no_english_in_the_top_bar_or_its_menu(page):
+    search(page, "低保怎么申请")
+    settled(page)
+    header = page.locator("[data-testid='stHeader']")
+    assert not re.search("[A-Za-z]", header.inner_text())
+    assert not page.locator("[data-testid='stMainMenu']").is_visible()  # System / Light / Dark / Print / Record
+    assert page.locator("[data-testid='stMainMenuButton']").count() == 0 or not page.locator(
+        "[data-testid='stMainMenuButton']").is_visible()
+    shown = page.evaluate("""() => [...document.querySelectorAll(
+        "[data-testid='stDateInputField'] [data-placeholder='true']")].map(el => [
+        getComputedStyle(el).fontSize, getComputedStyle(el, '::after').content])""")
+    assert shown and all(size == "0px" for size, _ in shown)  # no yyyy / mm / dd in an empty date box
+    assert {content for _, content in shown} == {'"年"', '"月"', '"日"'}
+
+
+def test_after_a_delete_the_same_query_shows_no_deleted_article_and_opens_the_right_document(page, app_server):
+    """Runs last: it deletes 婚姻登记条例 (and puts it back)."""
+    search(page, "离婚要带什么材料")
+    cards = page.locator("[class*='st-key-s-card-']")
+    cards.first.wait_for()
+    assert "婚姻登记条例" in page.locator("[data-testid='stMain']").inner_text()
+    kb = KnowledgeBase(Config.load(app_server.data))
+    gone = next(d for d in kb.documents() if d["title"] == "婚姻登记条例")
+    kb.remove(gone["id"])
+    try:
+        go(page, "文库")  # where a librarian deletes, and back: the same query, the same session
+        settled(page)
+        go(page, "检索")
+        page.get_by_text("条结果，用时").wait_for()
+        settled(page)
+        shown = page.locator("[data-testid='stMain']").inner_text()
+        assert "《婚姻登记条例》" not in shown
+        first = page.locator(".st-key-s-card-1")
+        title = re.search("《(.+?)》", first.inner_text()).group(1)
+        first.get_by_role("button", name="查看原文").click()
+        page.locator(".st-key-cited").wait_for()
+        assert page.locator("[data-testid='stMain'] h3").first.inner_text().strip() == title  # that document
+    finally:
+        kb.restore(gone["id"])
+        kb.close()

@@ -24,6 +24,23 @@ from webapp.render import escape, highlight
 ICON = Path(__file__).resolve().parent / "icon.png"
 PAGES = ("检索", "问答", "文库", "文档", "新旧对照", "素材篮")
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+DATE_FORMAT = "YYYY-MM-DD"  # as dates are written everywhere else in the product
+# Our own fixed style (no document text in it), for the English Streamlit shows and no setting turns
+# off: the ⋮ menu (System / Light / Dark / Print / Record screen / Made with Streamlit) is hidden; the
+# running indicator says 正在处理 instead of "Running… Stop"; an empty date box shows 年-月-日 instead of
+# yyyy-mm-dd; the table toolbar's English tooltips go with the toolbar.
+APP_STYLE = """<style>
+[data-testid="stMainMenu"] { display: none; }
+[data-testid="stStatusWidget"] { font-size: 0 !important; }
+[data-testid="stStatusWidget"] * { font-size: 0 !important; width: 0; overflow: hidden; }
+[data-testid="stStatusWidget"]::after { content: "正在处理……"; font-size: 0.875rem; }
+[data-testid="stDateInputField"] [data-placeholder="true"] { font-size: 0; }
+[data-testid="stDateInputField"] [data-placeholder="true"]::after { font-size: 0.875rem; opacity: 0.6; }
+[data-testid="stDateInputField"] [data-type="year"][data-placeholder="true"]::after { content: "年"; }
+[data-testid="stDateInputField"] [data-type="month"][data-placeholder="true"]::after { content: "月"; }
+[data-testid="stDateInputField"] [data-type="day"][data-placeholder="true"]::after { content: "日"; }
+[data-testid="stElementToolbar"] { display: none; }
+</style>"""
 # Widgets whose values outlive a page switch (Streamlit forgets a widget's value when its page is not shown).
 KEPT = ("query", "question", "f_types", "f_from", "f_to", "f_issuers", "f_places", "f_docs", "f_as_of", "f_mode",
         "compact")
@@ -95,8 +112,11 @@ def sidebar_filters(kb: KnowledgeBase, docs: list[dict]) -> tuple[Filters, str]:
         by_type = Counter(d["doc_type"] for d in docs)
         types = st.multiselect("文档类型", list(DOC_TYPES), format_func=lambda t: f"{DOC_TYPES[t]}（{by_type[t]}）",
                                key="f_types", placeholder="全部", select_all=False)
-        date_from = st.date_input("起始日期", value=None, key="f_from", min_value=dt.date(1949, 1, 1))
-        date_to = st.date_input("截止日期", value=None, key="f_to", min_value=dt.date(1949, 1, 1))
+        earliest = dt.date(1949, 1, 1)
+        date_from = st.date_input("起始日期", value=None, format=DATE_FORMAT, key="f_from", min_value=earliest,
+                                  help="写作 2020-01-31，或点日历选择")
+        date_to = st.date_input("截止日期", value=None, format=DATE_FORMAT, key="f_to", min_value=earliest,
+                                help="写作 2020-12-31，或点日历选择")
         issuers = st.multiselect("发布机关", sorted({d["issuer"] for d in docs if d["issuer"]}), key="f_issuers",
                                  placeholder="全部", select_all=False)
         # the jurisdictions present, national first; each takes the places within it
@@ -107,7 +127,7 @@ def sidebar_filters(kb: KnowledgeBase, docs: list[dict]) -> tuple[Filters, str]:
         titles = {d["id"]: doc_label(d) for d in docs}
         doc_ids = st.multiselect("限定文档", list(titles), format_func=titles.get, key="f_docs", placeholder="全部",
                                  select_all=False)  # no select_all: Streamlit's "Select all" entry is English
-        as_of = st.date_input("有效日期", value=None, key="f_as_of", min_value=dt.date(1949, 1, 1),
+        as_of = st.date_input("有效日期", value=None, format=DATE_FORMAT, key="f_as_of", min_value=earliest,
                               help="只检索该日有效的版本（同一法规的旧版本或尚未公布的新版本不出现）；不填则用现行版本")
         mode = st.selectbox("检索方式", list(SEARCH_MODES), format_func=SEARCH_MODES.get, key="f_mode")
     filters = kb.filters(types=types, date_from=date_from.isoformat() if date_from else None,
