@@ -62,9 +62,12 @@ def create_app(config: Config, kb: KnowledgeBase | None = None, local_only: bool
     app = FastAPI(title="studykb 学习资料知识库 API", version="1", docs_url=None, redoc_url=None,
                   description="检索、问答和文库管理。所有回答都带出处；错误以 JSON 返回，含中文说明。")
 
-    from swagger_ui_bundle import swagger_ui_path
+    # Swagger UI from a package, never a CDN; fastapi-offline's reads the OpenAPI 3.1 that FastAPI writes
+    # (swagger-ui-bundle's 3.x showed "Unable to render this definition")
+    import fastapi_offline
 
-    app.mount("/docs-static", StaticFiles(directory=str(swagger_ui_path)), name="docs-static")
+    docs_static = Path(fastapi_offline.__file__).resolve().parent / "static"
+    app.mount("/docs-static", StaticFiles(directory=str(docs_static)), name="docs-static")
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

@@ -256,3 +256,28 @@ def test_hostile_parameters_get_a_4xx_with_a_reason_and_change_nothing(api):
 def test_serving_beyond_this_machine_needs_users(tmp_path, minilm_dir, capsys):
     code = main(["--data", str(tmp_path / "data"), "--model", str(minilm_dir), "serve", "--host", "0.0.0.0"])
     assert code == 1 and "kb user add" in capsys.readouterr().err
+
+
+def test_the_api_page_renders_offline_in_a_browser(api):
+    """/docs in headless Chromium: the operations are drawn from the OpenAPI 3.1 description FastAPI
+    writes, with every file from this machine (Swagger UI 3.x said "Unable to render this definition")."""
+    from pathlib import Path
+
+    from playwright.sync_api import sync_playwright
+
+    chromium = Path(os.environ.get("STUDYKB_CHROMIUM", "/usr/bin/chromium"))
+    if not chromium.exists():
+        pytest.fail(f"{chromium} is missing: install Debian's chromium (make test does)")
+    url, _ = api
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), headless=True, args=["--no-sandbox"])
+        page = browser.new_page()
+        elsewhere = []
+        page.on("request", lambda r: elsewhere.append(r.url) if not r.url.startswith((url, "data:")) else None)
+        page.goto(url + "/docs")
+        page.locator(".opblock").first.wait_for(timeout=60_000)
+        text = page.locator("body").inner_text()
+        operations = page.locator(".opblock").count()
+        browser.close()
+    assert "Unable to render" not in text and "/api/search" in text and operations >= 8
+    assert elsewhere == []

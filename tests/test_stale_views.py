@@ -73,3 +73,15 @@ def test_a_card_drawn_before_the_delete_opens_nothing_else_and_adds_nothing(two_
     assert not at.exception
     assert any("要查看的文档已不在文库中" in w.value for w in at.warning)
     assert not [h for h in at.subheader if h.value]  # no other document shown in its place
+
+
+def test_the_library_table_lists_a_new_upload_first(two_laws, minilm_dir, tmp_path):
+    later = copy_files(tmp_path / "later", REGULATIONS / "殡葬管理条例(2012-11-09).docx")
+    kb = KnowledgeBase(Config.load(two_laws, model=str(minilm_dir)))
+    assert kb.ingest([later], progress=False).added
+    kb.close()
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.sidebar.radio(key="page").set_value("文库").run()
+    table = at.dataframe[0].value
+    assert table.iloc[0]["标题"] == "殡葬管理条例" and len(table) == 4

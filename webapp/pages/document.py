@@ -48,6 +48,8 @@ def document_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
             with st.container(border=True, key="cited"):
                 st.caption("▼ 引用位置")
                 st.markdown(escape(text))
+                if came_from in ("检索", "问答"):  # the page scrolls here: the way back is here too
+                    st.button(back, key="back-at-cited", on_click=go_back, icon=":material/arrow_back:")
         else:
             st.markdown(escape(text))
     if span:

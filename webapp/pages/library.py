@@ -54,19 +54,27 @@ def library_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
     trash_section(kb, config)
 
 
+# Widths that fit 1366 px beside the sidebar: the title takes the room, short fields stay narrow; the
+# least used columns come last (what is past the edge is the file name, the chunk count and the id).
+TABLE_COLUMNS = {name: st.column_config.TextColumn(width=width) for name, width in (
+    ("标题", "large"), ("类型", "small"), ("发布机关", "medium"), ("适用地域", "small"), ("文号", "small"),
+    ("日期", "medium"), ("时效性", "small"), ("入库时间", "small"))}
+
+
 def library_table(docs: list[dict]) -> bool:
     st.subheader(f"已收录文档（{len(docs)} 份）")
     if not docs:
         st.info("知识库是空的。请上传文件，或在命令行运行 `kb ingest 文件夹`。")
         return False
+    newest_first = sorted(docs, key=lambda d: (d["added_at"], d["id"]), reverse=True)  # a new upload is seen
     st.dataframe(
-        [{"编号": d["id"], "标题": d["title"], "类型": DOC_TYPES.get(d["doc_type"], d["doc_type"]),
+        [{"标题": d["title"], "类型": DOC_TYPES.get(d["doc_type"], d["doc_type"]),
           "发布机关": d["issuer"], "适用地域": Place(d["jurisdiction"]).label, "文号": d["doc_number"],
           "日期": labelled_dates(d["date"], d["published"], d["effective"], d["doc_type"]),
           "时效性": d["version_status"] if d["doc_type"] == "regulation" or d["version_status"] != "现行有效" else "",
-          "片段数": d["chunks"], "文件名": Path(d["path"]).name,
-          "格式": d["source_format"], "入库时间": local_time(d["added_at"])} for d in docs],
-        hide_index=True, width="stretch")
+          "入库时间": local_time(d["added_at"]), "文件名": Path(d["path"]).name, "片段数": d["chunks"],
+          "编号": d["id"]} for d in newest_first],
+        hide_index=True, width="stretch", column_config=TABLE_COLUMNS)
     return True
 
 
