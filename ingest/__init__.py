@@ -52,6 +52,9 @@ def content_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
+# declared metadata that neither chunks nor keyword entries depend on (not the title or the type)
+RELABELLABLE = {"issuer", "doc_number", "date", "published", "effective", "speaker", "jurisdiction", "status",
+                "repealed"}
 READ_ATTEMPTS = 3
 REREAD_PAUSE = 0.5  # seconds before a file that changed while it was read is read again
 
@@ -276,7 +279,10 @@ def scan(paths: list[Path], sizes: ChunkSizes | None = None, overrides: dict | N
                 item.digest = content_hash(path)
                 if wanted and not wanted(path, item.digest, meta):
                     break
-                read = reuse(path, item.digest) if reuse and not meta else None
+                read = reuse(path, item.digest) if reuse and set(meta) <= RELABELLABLE else None
+                if read:  # what the chunks do not depend on is set on the document read before
+                    for key, value in meta.items():
+                        setattr(read[0], key, value)
                 item.document, item.chunks = read or load_document(path, meta, sizes, item.digest, limits.start())
                 if _stamp(path) == before:
                     break

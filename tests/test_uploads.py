@@ -97,3 +97,35 @@ def test_an_uploaded_scan_is_read_by_ocr_once(kb, monkeypatch):
     result = kb.upload([("冬季救助通知.png", page.getvalue())])
     assert result.report.added and not result.waiting and pages_read == [1]
     assert any(d["title"] == "关于做好冬季救助工作的通知" for d in kb.documents())
+
+
+def test_a_replacement_keeps_the_stored_metadata_unless_the_new_one_is_taken(kb):
+    """A DOCX conversion of a law read its first date as the law's (2016 became 1998): replacing shows
+    the difference and keeps the stored value unless the user picks the new one."""
+    stored = next(d for d in kb.documents() if d["title"] == LAW)
+    waiting = kb.upload([(f"{LAW}（转换）.txt", same_law_typed_again(kb, ADDED))]).waiting[0]
+    differences = waiting.differences()
+    assert differences.get("date", (None,))[0] == stored["date"] != differences["date"][1]
+    kb.settle_upload(waiting, "replace")
+    [now] = [d for d in kb.documents() if d["title"] == LAW]
+    assert now["date"] == stored["date"] and now["id"] != stored["id"]  # the new file, the stored date
+
+    again = same_law_typed_again(kb, ADDED + "第七十二条 又一条。\n")
+    waiting = kb.upload([(f"{LAW}（再转换）.txt", again)]).waiting[0]
+    new_date = waiting.differences()["date"][1]
+    kb.settle_upload(waiting, "replace", take_new=("date",))
+    assert [d["date"] for d in kb.documents() if d["title"] == LAW] == [new_date]
+
+
+def test_a_new_version_must_have_its_own_date(kb):
+    from kb.errors import UploadError
+
+    stored = next(d for d in kb.documents() if d["title"] == LAW)
+    waiting = kb.upload([(f"{LAW}（修订稿）.txt", same_law_typed_again(kb, ADDED))]).waiting[0]
+    with pytest.raises(UploadError, match="与已收录的版本相同"):
+        kb.settle_upload(waiting, "version", version_date=stored["date"])
+    kb.settle_upload(waiting, "version", version_date="2024-05-01")
+    dates = sorted(d["date"] for d in kb.documents() if d["title"] == LAW)
+    assert dates == [stored["date"], "2024-05-01"]
+    old, new, _ = kb.versions.compare(LAW)  # 新旧对照 takes the pair
+    assert (old["date"], new["date"]) == (stored["date"], "2024-05-01")

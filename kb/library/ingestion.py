@@ -18,9 +18,10 @@ from tqdm import tqdm
 
 from ingest import Chunk, Document, ReadError, find_files, load_document, scan
 from ingest.ocr import LOW_CONFIDENCE
-from kb.errors import StudyKBError
+from kb.errors import StudyKBError, UploadError
 from kb.language.places import jurisdiction_of
 from kb.language.query import normalise_title
+from kb.library.filters import check_day
 from kb.store.db import text_hash
 from kb.store.uploads import save_upload
 from kb.store.vectors import VectorIndex
@@ -33,6 +34,9 @@ SHINGLE = 12  # characters per piece of text compared
 TRASH_REASONS = {"deleted": "删除", "pruned": "清理（文件已不存在）", "replaced": "被新上传的文件替换",
                  "edited": "文件修改前的版本"}
 UPLOAD_CHOICES = {"replace": "替换已收录的文档", "version": "另存为新版本（都保留）", "skip": "跳过，不入库"}
+# what a replacement keeps of the stored document unless the user takes the new file's: a DOCX
+# conversion of a 2016 law read its first date (1998) as the law's
+COMPARED = {"title": "标题", "date": "日期", "doc_number": "文号", "issuer": "发布机关"}
 
 
 def default_actor() -> str:
@@ -405,8 +409,10 @@ class Ingestion:
                 except StudyKBError:
                     pass  # unreadable: ingestion says why
             if similar:
-                result.waiting.append(Waiting(str(path), [{k: d[k] for k in ("id", "title", "date", "path", "added_at")}
-                                                          for d in similar]))
+                doc = self._read[str(path.resolve())][0]
+                result.waiting.append(Waiting(
+                    str(path), [{k: d[k] for k in ("id", "path", "added_at", *COMPARED)} for d in similar],
+                    {k: getattr(doc, k) for k in COMPARED}))
             else:
                 ready.append(path)
         if ready:
@@ -415,13 +421,29 @@ class Ingestion:
         return result
 
     def settle(self, waiting: Waiting, choice: str, actor: str = "", skip_ids: set[int] | None = None,
-               on_progress: Callable[[int, int], None] | None = None) -> Settled:
+               on_progress: Callable[[int, int], None] | None = None, take_new: tuple[str, ...] = (),
+               version_date: str = "") -> Settled:
         """Does what the user chose (UPLOAD_CHOICES) for an upload that waited. To replace, the stored
         documents go to the trash first (the new file may hold the same text in another format), and
-        come back if the new file does not get in. `skip_ids`: documents already replaced in this
-        round (the .md and the .docx of one law both replacing it); those replaced now are added."""
+        come back if the new file does not get in; the replacement keeps the stored document's
+        COMPARED metadata where the new file reads otherwise (Waiting.differences), except the fields
+        in `take_new`. A new version is dated `version_date` (default: as the file reads), which must
+        differ from every matched version's. `skip_ids`: documents already replaced in this round
+        (the .md and the .docx of one law both replacing it); those replaced now are added.
+        Raises UploadError for a version dated as a stored one."""
         if choice not in UPLOAD_CHOICES:
             raise ValueError(f"unknown choice {choice}")
+        overrides: dict[str, str] = {}
+        if choice == "replace":
+            overrides = {k: stored for k, (stored, _) in waiting.differences().items() if k not in take_new}
+        elif choice == "version":
+            date = check_day(version_date, "新版本的日期") or waiting.incoming.get("date", "")
+            taken = sorted({d["date"] for d in waiting.similar if d["date"] and d["date"] == date})
+            if taken:
+                raise UploadError(Path(waiting.path).name, f"新版本的日期 {date} 与已收录的版本相同，请填写新版本的日期"
+                                                           "（新旧对照要求两个版本日期不同）")
+            if version_date:
+                overrides = {"date": date}
         settled = Settled(IngestReport())
         if choice == "skip":
             self.kb.discard_uploads([waiting.path])
@@ -437,7 +459,8 @@ class Ingestion:
             except StudyKBError:
                 pass  # already gone (another session removed it)
         try:
-            settled.report = self.ingest([Path(waiting.path)], progress=False, on_progress=on_progress, actor=actor)
+            settled.report = self.ingest([Path(waiting.path)], progress=False, on_progress=on_progress, actor=actor,
+                                         overrides=overrides or None)
             self.kb.discard_uploads([p for p, _ in settled.report.failed + settled.report.duplicates])
         finally:  # whatever happened to the new file, the old ones are not left in the trash for it
             if settled.report.added or settled.report.replaced:
@@ -456,7 +479,14 @@ class Waiting:
     """An upload that matches stored documents, waiting for the user's choice."""
 
     path: str  # the saved file
-    similar: list[dict]  # id, title, date, path, added_at of each stored document it matches
+    similar: list[dict]  # id, path, added_at and COMPARED of each stored document it matches
+    incoming: dict = field(default_factory=dict)  # COMPARED as the new file reads
+
+    def differences(self) -> dict[str, tuple[str, str]]:
+        """field → (stored, new) where the new file reads the first matched document's metadata otherwise."""
+        stored = self.similar[0] if self.similar else {}
+        return {k: (stored[k], self.incoming[k]) for k in COMPARED
+                if stored.get(k) and k in self.incoming and self.incoming[k] != stored[k]}
 
 
 @dataclass

@@ -178,9 +178,10 @@ class KnowledgeBase:
         return self.ingestion.upload(files, actor, ask, on_progress, max_mb)
 
     def settle_upload(self, waiting: Waiting, choice: str, actor: str = "", skip_ids: set[int] | None = None,
-                      on_progress: Callable[[int, int], None] | None = None) -> Settled:
+                      on_progress: Callable[[int, int], None] | None = None, take_new: tuple[str, ...] = (),
+                      version_date: str = "") -> Settled:
         """replace, version or skip (UPLOAD_CHOICES) an upload that waited. See Ingestion.settle."""
-        return self.ingestion.settle(waiting, choice, actor, skip_ids, on_progress)
+        return self.ingestion.settle(waiting, choice, actor, skip_ids, on_progress, take_new, version_date)
 
     def reembed(self, progress: bool = True) -> int:
         """Re-embed every stored chunk with the configured model (after changing models)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import streamlit as st
@@ -10,10 +11,10 @@ from ingest import DOC_TYPES, SUPPORTED_SUFFIXES
 from kb.config import Config
 from kb.errors import StudyKBError
 from kb.language.places import Place
-from kb.library.ingestion import UPLOAD_CHOICES, IngestReport, Waiting
+from kb.library.ingestion import COMPARED, UPLOAD_CHOICES, IngestReport, Waiting
 from kb.library.knowledge_base import KnowledgeBase
 from kb.types import labelled_dates, local_time
-from webapp.common import editor
+from webapp.common import DATE_FORMAT, editor
 from webapp.render import escape
 
 # Our own fixed style (no document text in it): the uploader's English hints are hidden (its limit is
@@ -164,17 +165,38 @@ def version_choices(kb: KnowledgeBase, config: Config) -> None:
                         f"{local_time(d['added_at'])} 入库）"
                         for d in waiting.similar)
         # keyed by the saved file: a choice made for one file never carries over to another
-        st.radio(escape(f"{Path(waiting.path).name} —— 与 {same} 相同或相近"), list(UPLOAD_CHOICES), index=None,
-                 format_func=UPLOAD_CHOICES.get, key=f"version-{waiting.path}")
+        choice = st.radio(escape(f"{Path(waiting.path).name} —— 与 {same} 相同或相近"), list(UPLOAD_CHOICES),
+                          index=None, format_func=UPLOAD_CHOICES.get, key=f"version-{waiting.path}")
+        if choice == "replace":
+            for name, (stored, new) in waiting.differences().items():  # kept as stored unless picked
+                label = COMPARED[name]
+                st.radio(escape(f"{label}不同"), ["stored", "new"], horizontal=True, key=f"take-{name}-{waiting.path}",
+                         format_func=lambda side, s=stored, n=new, label=label: escape(
+                             f"保留已收录的{label}：{s}" if side == "stored" else f"采用新文件的{label}：{n}"))
+        elif choice == "version":
+            read = waiting.incoming.get("date", "")
+            st.date_input("新版本的日期（应与已收录的版本不同）", key=f"version-date-{waiting.path}",
+                          format=DATE_FORMAT, value=dt.date.fromisoformat(read) if read else None,
+                          min_value=dt.date(1949, 1, 1))
     chosen = [st.session_state.get(f"version-{w.path}") for w in pending]
     if st.button("按所选处理", type="primary", disabled=None in chosen):
         messages: list[tuple[str, str]] = []
         replaced_ids: set[int] = set()  # the .md and the .docx of one law both replacing it
+        still_waiting: list[Waiting] = []
         try:
             for waiting, choice in zip(pending, chosen):
                 st.session_state.pop(f"version-{waiting.path}", None)
-                settled = kb.settle_upload(waiting, choice, actor=st.session_state.actor, skip_ids=replaced_ids,
-                                           on_progress=progress_bar() if choice != "skip" else None)
+                take_new = tuple(name for name in COMPARED
+                                 if st.session_state.pop(f"take-{name}-{waiting.path}", "stored") == "new")
+                day = st.session_state.pop(f"version-date-{waiting.path}", None)
+                try:
+                    settled = kb.settle_upload(waiting, choice, actor=st.session_state.actor, skip_ids=replaced_ids,
+                                               on_progress=progress_bar() if choice != "skip" else None,
+                                               take_new=take_new, version_date=day.isoformat() if day else "")
+                except StudyKBError as exc:  # a version dated as a stored one: asked again
+                    messages.append(("error", f"{Path(waiting.path).name}：{exc.reason}"))
+                    still_waiting.append(waiting)
+                    continue
                 if choice == "skip":
                     messages.append(("info", f"已跳过：{Path(waiting.path).name}"))
                     continue
@@ -183,7 +205,7 @@ def version_choices(kb: KnowledgeBase, config: Config) -> None:
                              for d, title in settled.replaced]
                 messages += [("warning", f"《{title}》仍在回收站中：{why}") for title, why in settled.still_in_trash]
         finally:
-            st.session_state.pending_versions = []
+            st.session_state.pending_versions = still_waiting
         st.session_state.ingest_messages = messages
         st.session_state.upload_round += 1
         st.rerun()
