@@ -264,3 +264,22 @@ def test_a_quoted_word_no_rule_contains_does_not_empty_the_result(capsys, data_d
     assert hits and not any("外嫁女" in h["text"] for h in hits)
     hits = search_json(capsys, data_dir, "“最低生活保障”", "-k", "3")  # a phrase that is there still restricts
     assert hits and all("最低生活保障" in h["text"] for h in hits)
+
+
+# One judgement of "found" (issue 22): the search page's relevant cards and the answer agree.
+def test_search_and_ask_agree_when_the_rules_do_not_state_the_fact(capsys, data_dir, library):
+    question = "流浪的人救助站管几天"
+    assert not library.ask(question).found
+    assert not [h for h in search_json(capsys, data_dir, question, "-k", "10") if h["relevant"]]
+
+
+def test_a_figure_the_library_does_not_hold_is_not_answered_by_the_rule_on_who_sets_it(library):
+    answer = library.ask("杭州低保标准是多少")
+    assert not answer.found
+    # the rule on who sets and publishes the standard is offered among the related passages
+    assert ("社会救助暂行办法", "第十条") in [(h.citation.title, h.article) for h in answer.related]
+
+
+def test_a_question_sharing_only_a_place_name_with_a_rule_is_not_answered(library):
+    assert not library.ask("明天北京会下雨吗").found
+    assert library.ask("北京低保怎么申请").found  # a place, and words the rules hold

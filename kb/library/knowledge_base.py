@@ -33,7 +33,7 @@ from kb.library.versions import Versions
 from kb.models.embed import FLOAT, Embedder, leave_a_core, passage_model, same_vectors
 from kb.search.answer import Answer, compose
 from kb.search.rank import load_ranker
-from kb.search.relevance import load_relevance, states_answer
+from kb.search.relevance import load_relevance
 from kb.search.searcher import Searcher, SearchSettings
 from kb.store.db import Store
 from kb.store.live import LiveVectors
@@ -245,13 +245,11 @@ class KnowledgeBase:
                 "places": [p.label for p in plan.places], "expansions": list(plan.expansions)}
 
     def ask(self, question: str, filters: Filters | None = None, max_sources: int = 4) -> Answer:
-        """An extractive answer from the passages that pass the relevance threshold and, when the
-        question asks for a kind of fact (几点, 多少钱, 几天), state one; found=False when none does."""
+        """An extractive answer from the passages that answer (the searcher's one judgement: relevant,
+        and stating the kind of fact asked for, 几点, 多少钱, 几天); found=False when none does."""
         plan = self.analyse(question)
         hits = self.search(plan, k=max_sources, filters=filters)
         answering = [h for h in hits if self.answers(h)]
-        if not any("citation" in h.matched_by or states_answer(question, h.text) for h in answering):
-            answering = []
         return compose(question, hits, answering, self.words, list(plan.expansions),
                        max_sources)
 

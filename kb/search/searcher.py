@@ -9,6 +9,7 @@ lists and builds the hits.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -16,12 +17,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from kb.errors import QueryError
-from kb.language.places import Place, relation
+from kb.language.places import Place, places_in, relation
 from kb.language.query import QueryPlan, analyse, match_titles, normalise_title
 from kb.language.words import Glossary, Words
 from kb.search.fusion import ChunkKey, Group, Ranking, group_by_article, reciprocal_rank_fusion
 from kb.search.rank import Candidate, Evidence, QuestionCues, Ranker, feature_matrix, for_group
-from kb.search.relevance import RelevanceModel
+from kb.search.relevance import RelevanceModel, states_answer
 from kb.store.db import Store, citation_from_row
 from kb.store.vectors import VectorIndex
 from kb.types import SEARCH_MODES, Filters, Hit
@@ -105,8 +106,14 @@ class Searcher:
                plan: QueryPlan) -> None:
         """Sets each found hit's relevance: the model's probability from how close the query is to
         the best of the article's chunks. A short term typed alone (第一议题) and found as written,
-        or as its glossary term, is relevant however far the model puts it."""
+        or as its glossary term, is relevant however far the model puts it. The one judgement that
+        the search page, `kb ask` and the API share, so it also holds that a passage does not answer
+        - a question asking a kind of fact (几天, 多少钱, 标准是多少) when it states none of that kind;
+        - a question naming a place when nothing but the place is shared with it (明天北京会下雨吗 and
+          宪法's 首都是北京)."""
         vectors = self.store.embeddings_of([c for ids in members.values() for c in ids])
+        below = math.nextafter(self.relevance.threshold, 0.0)
+        own = [w for w in plan.words if len(w) >= 2 and not places_in(w)] if plan.places else []
         terms = [plan.text.strip(), *plan.phrases]
         if len(plan.text.strip()) <= TERM_CHARS:
             terms += plan.expansions
@@ -115,9 +122,13 @@ class Searcher:
             hit = hits[n]
             similarity = max((float(vectors[c] @ query_vector) for c in ids if c in vectors), default=0.0)
             hit.relevance = self.relevance.probability(similarity)
-            if any(t in hit.text or t in hit.citation.title or any(t in h for h in hit.citation.heading_path)
-                   for t in terms):
+            where = " ".join([hit.text, hit.citation.title, *hit.citation.heading_path])
+            if any(t in where for t in terms):
                 hit.relevance = max(hit.relevance, self.relevance.threshold)
+            if not states_answer(plan.text, hit.text):
+                hit.relevance = min(hit.relevance, below)
+            if own and not any(w in where for w in [*own, *plan.expansions]):
+                hit.relevance = min(hit.relevance, below)
 
     def answers(self, hit: Hit) -> bool:
         """Whether a hit passes the relevance threshold (an asked-for article always does; without
