@@ -237,6 +237,34 @@ def refused_before_the_body(url: str, length: int) -> int:
         return int(s.recv(4096).split(b" ", 2)[1])  # answered without waiting for the 300 MB
 
 
+def test_a_long_upload_never_blocks_a_search_and_readers_see_its_commit(api):
+    """Changes go through the server's second knowledge base: searches answer while three laws are
+    read and embedded (a 153-chunk upload held every search for 7.4 s), and see them once committed."""
+    import threading
+
+    url, _ = api
+    laws = ["慈善法(2023-12-29).md", "未成年人保护法(2024-04-26).md", "老年人权益保障法(2018-12-29).md"]
+    body, headers = multipart([(name, (REGULATIONS / name).read_bytes()) for name in laws])
+    result: dict = {}
+    upload = threading.Thread(target=lambda: result.update(report=get(url, "/api/documents", "POST", body, headers)))
+    upload.start()
+    time.sleep(1.0)  # the upload is reading and embedding now
+    answered_during = []
+    while upload.is_alive():
+        started = time.monotonic()
+        status, _ = get(url, "/api/search" + query(q="救助", k=3))
+        if upload.is_alive():  # answered while the upload still ran
+            answered_during.append((status, time.monotonic() - started))
+        time.sleep(0.2)
+    upload.join()
+    status, report = result["report"]
+    assert status == 201 and len(report["added"]) == 3 and report["chunks"] > 150
+    assert answered_during and all(code == 200 for code, _ in answered_during)
+    assert max(seconds for _, seconds in answered_during) < 5.0  # never the upload's whole time
+    hits = get(url, "/api/search" + query(q="慈善组织", k=3))[1]["hits"]
+    assert any(h["citation"]["title"] == "中华人民共和国慈善法" for h in hits)  # the readers see the commit
+
+
 def test_hostile_parameters_get_a_4xx_with_a_reason_and_change_nothing(api):
     url, _ = api
     _, before = get(url, "/api/documents")
