@@ -101,15 +101,15 @@ def _without_outside_hard_links(files: list[Path], paths: list[Path], problems: 
     folders = [p for p in paths if p.is_dir()]
     if not folders:
         return files
-    names: dict[tuple[int, int], int] = {}  # (device, inode) → its names seen in the folders named
-    for root in folders:
+    names: dict[tuple[int, int], set[str]] = {}  # (device, inode) → its distinct names in the folders named
+    for root in folders:  # folders may overlap (d and d/sub): a name is counted once
         for found in root.rglob("*"):
             try:
                 info = found.lstat()
             except OSError:
                 continue
             if info.st_nlink > 1 and found.is_file() and not found.is_symlink():
-                names[(info.st_dev, info.st_ino)] = names.get((info.st_dev, info.st_ino), 0) + 1
+                names.setdefault((info.st_dev, info.st_ino), set()).add(str(found.resolve()))
     kept = []
     for path in files:
         try:
@@ -118,7 +118,7 @@ def _without_outside_hard_links(files: list[Path], paths: list[Path], problems: 
             kept.append(path)  # gone meanwhile: reading it says so
             continue
         key = (info.st_dev, info.st_ino)
-        if info.st_nlink > 1 and key in names and names[key] < info.st_nlink:
+        if info.st_nlink > 1 and len(names.get(key, ())) < info.st_nlink:
             problems.append(ReadError(path, "这是指向入库文件夹以外文件的硬链接，为安全起见未读取"))
             continue
         kept.append(path)
@@ -178,23 +178,23 @@ def read_manifest(folder: Path) -> dict[str, dict]:
         for key in ("date", "published", "effective"):
             if meta.get(key) and not _a_day(meta[key]):
                 raise ReadError(path, f"“{rel}”的日期 {key}“{meta[key]}”无效（应写作 2014-05-01 或 2014年5月1日）")
+        if meta.get("date"):  # a version's date is compared as ISO text: 2014年5月1日 → 2014-05-01
+            meta["date"] = _a_day(meta["date"]).isoformat()
         if "doc_type" in meta and meta["doc_type"] not in DOC_TYPES:
             raise ReadError(path, f"“{rel}”的文档类型“{meta['doc_type']}”无效（可选：{', '.join(DOC_TYPES)}）")
         out[str((folder / rel).resolve())] = {**meta, **_declared_status(meta, path, rel)}
     return out
 
 
-def _a_day(text: str) -> bool:
-    """2014-05-01 or 2014年5月1日, a day that exists."""
+def _a_day(text: str) -> dt.date | None:
+    """2014-05-01 or 2014年5月1日 as a day that exists, else None."""
     m = re.fullmatch(r"(\d{4})(?:-(\d{2})-(\d{2})|年(\d{1,2})月(\d{1,2})日)", text)
     if not m:
-        return False
-    year, month, day = int(m.group(1)), int(m.group(2) or m.group(4)), int(m.group(3) or m.group(5))
+        return None
     try:
-        dt.date(year, month, day)
+        return dt.date(int(m.group(1)), int(m.group(2) or m.group(4)), int(m.group(3) or m.group(5)))
     except ValueError:
-        return False
-    return True
+        return None
 
 
 def _declared_status(meta: dict, path: Path, rel: str) -> dict:

@@ -18,6 +18,7 @@ SCAN_DPI = (150, 200)
 MAX_SCAN_SIDE = 4000  # pixels: a page that declares itself huge is rendered smaller, not into gigabytes
 
 
+SCAN_FORMATS = ("PNG", "JPEG", "MPO", "TIFF", "BMP")  # what Pillow names the image suffixes we take
 _PDFIUM = threading.Lock()  # PDFium is not thread-safe: every call to it in this process holds this lock
 
 
@@ -165,6 +166,8 @@ def frame_count(path: Path, data: bytes, limits: Limits) -> int:
     total = frames = 0
     try:
         with Image.open(io.BytesIO(data)) as image:
+            if image.format not in SCAN_FORMATS:  # Pillow goes by content: a GIF named .png is still a GIF
+                raise ReadError(path, f"不支持的图片格式（{image.format}），扫描件请用 PNG、JPEG、TIFF 或 BMP")
             for frame in ImageSequence.Iterator(image):
                 frames += 1
                 width, height = frame.size

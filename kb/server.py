@@ -208,6 +208,8 @@ def create_app(config: Config, kb: KnowledgeBase | None = None, local_only: bool
                     result.report.chunks += settled.report.chunks
                     replaced += [{"id": d["id"], "title": title} for d, title in settled.replaced]
                 result.waiting = []
+            for waiting in result.waiting:  # the API cannot ask back: what waits is named, not kept
+                writer.settle_upload(waiting, "skip", actor=actor)
         report = result.report
         failed = ([{"file": name, "reason": reason} for name, reason in result.refused]
                   + [{"file": Path(p).name, "reason": r} for p, r in report.failed])
@@ -241,9 +243,10 @@ def create_app(config: Config, kb: KnowledgeBase | None = None, local_only: bool
         return as_editor(request, lambda actor: {"restored": doc_id, "title": writer.restore(doc_id, actor=actor)})
 
     @app.get("/api/stats")
-    def stats() -> dict:
+    def stats(request: Request) -> dict:
         with lock:
-            return kb.stats()
+            figures = kb.stats()
+        return {**figures, **{k: shown_path(request, figures[k]) for k in ("database", "vector_file")}}
 
     return app
 

@@ -280,6 +280,18 @@ def test_a_figure_the_library_does_not_hold_is_not_answered_by_the_rule_on_who_s
     assert ("社会救助暂行办法", "第十条") in [(h.citation.title, h.article) for h in answer.related]
 
 
+def test_an_office_with_a_home_region_still_gets_its_answers(data_dir):
+    from kb.config import Config
+    from kb.library.knowledge_base import KnowledgeBase
+
+    kb = KnowledgeBase(Config.load(data_dir, precision="int8", home_region="浙江省"))
+    try:
+        questions = [q for q, _, _ in PARAPHRASES + WINDOW] + ["低保怎么申请", "离婚要带什么材料"]
+        assert [q for q in questions if not kb.ask(q).found] == []
+    finally:
+        kb.close()
+
+
 def test_a_question_sharing_only_a_place_name_with_a_rule_is_not_answered(library):
     assert not library.ask("明天北京会下雨吗").found
     assert library.ask("北京低保怎么申请").found  # a place, and words the rules hold

@@ -49,6 +49,14 @@ def test_a_tiff_of_too_many_pages_or_pixels_is_refused(tmp_path):
         read_file(tiff, Limits(max_image_pixels=3_000_000))
 
 
+def test_an_image_format_that_is_no_scan_is_refused_whatever_its_name(tmp_path):
+    frames = [Image.new("L", (64, 64), n) for n in range(3)]
+    gif = tmp_path / "动图.png"  # Pillow reads by content: a GIF named .png
+    frames[0].save(gif, format="GIF", save_all=True, append_images=frames[1:])
+    with pytest.raises(ReadError, match="不支持的图片格式（GIF）"):
+        read_file(gif)
+
+
 def test_a_truncated_image_says_it_is_damaged(tmp_path):
     broken = tmp_path / "坏图.png"
     broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
@@ -95,8 +103,11 @@ def test_a_good_manifest_still_declares_dates_in_either_form(tmp_path):
     from ingest import read_manifest
 
     (tmp_path / "manifest.json").write_text(json.dumps(
-        {"a.txt": {"date": "2019-03-02", "published": "2014年2月21日", "effective": "2014年5月1日"}}), encoding="utf-8")
-    assert read_manifest(tmp_path)[str((tmp_path / "a.txt").resolve())]["published"] == "2014年2月21日"
+        {"a.txt": {"date": "2019年3月2日", "published": "2014年2月21日", "effective": "2014年5月1日"}}),
+        encoding="utf-8")
+    declared = read_manifest(tmp_path)[str((tmp_path / "a.txt").resolve())]
+    assert declared["published"] == "2014年2月21日"  # as written, labelled where shown
+    assert declared["date"] == "2019-03-02"  # a version's date is compared as ISO text
 
 
 def test_a_hard_link_to_a_file_outside_the_folder_is_reported_not_read(tmp_path):
@@ -112,9 +123,10 @@ def test_a_hard_link_to_a_file_outside_the_folder_is_reported_not_read(tmp_path)
     os.link(secret, folder / "看似普通.txt")
     (folder / "普通.txt").write_text(GOOD, encoding="utf-8")
     os.link(folder / "普通.txt", folder / "普通的另一个名字.txt")  # two names inside: both fine
-    files, problems = find_files([folder])
-    assert sorted(f.name for f in files) == ["普通.txt", "普通的另一个名字.txt"]
-    assert [(Path(p.path).name, "硬链接" in p.reason) for p in problems] == [("看似普通.txt", True)]
+    for named in ([folder], [folder, folder]):  # a folder named twice (or a folder and its subfolder) counts once
+        files, problems = find_files(named)
+        assert sorted({f.name for f in files}) == ["普通.txt", "普通的另一个名字.txt"]
+        assert {(Path(p.path).name, "硬链接" in p.reason) for p in problems} == {("看似普通.txt", True)}
 
 
 def test_a_file_rewritten_while_it_is_read_is_read_again_whole(tmp_path, monkeypatch):

@@ -215,6 +215,8 @@ def test_with_users_configured_changes_need_a_token_with_the_role(api, capsys, m
             "Authorization": f"Bearer {reader}"})[1]}
         assert anonymous["关于冬季救助的通知"] == "通知.txt" and signed_in["关于冬季救助的通知"].startswith(str(data))
         assert all("/" not in path for path in anonymous.values())
+        stats = get(url, "/api/stats")[1]
+        assert "/" not in stats["database"] + stats["vector_file"]  # nor the knowledge base's own files
         doc = next(d for d in get(url, "/api/documents")[1] if d["title"] == "关于冬季救助的通知")
         assert get(url, f"/api/documents/{doc['id']}", "DELETE")[0] == 401
         status, _ = get(url, f"/api/documents/{doc['id']}", "DELETE", headers={"Authorization": f"Bearer {editor}"})

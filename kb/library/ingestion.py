@@ -418,6 +418,8 @@ class Ingestion:
         if ready:
             result.report = self.ingest(ready, progress=False, on_progress=on_progress, actor=actor)
             self.kb.discard_uploads([path for path, _ in result.report.failed + result.report.duplicates])
+        for path in ready:  # what ingestion did not take from the reading (a duplicate, a failure) goes
+            self._read.pop(str(path.resolve()), None)
         return result
 
     def settle(self, waiting: Waiting, choice: str, actor: str = "", skip_ids: set[int] | None = None,
@@ -447,6 +449,7 @@ class Ingestion:
         settled = Settled(IngestReport())
         if choice == "skip":
             self.kb.discard_uploads([waiting.path])
+            self._read.pop(str(Path(waiting.path).resolve()), None)
             return settled
         skip_ids = skip_ids if skip_ids is not None else set()
         replaced: list[tuple[dict, str]] = []
@@ -467,10 +470,12 @@ class Ingestion:
                 settled.replaced = replaced
             else:
                 for d, title in replaced:
+                    skip_ids.discard(d["id"])  # back in the library: a later file of this round may replace it
                     try:
                         self.restore(d["id"], actor=actor)
                     except StudyKBError as exc:
                         settled.still_in_trash.append((title, exc.reason))
+            self._read.pop(str(Path(waiting.path).resolve()), None)
         return settled
 
 

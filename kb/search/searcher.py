@@ -113,7 +113,8 @@ class Searcher:
           宪法's 首都是北京)."""
         vectors = self.store.embeddings_of([c for ids in members.values() for c in ids])
         below = math.nextafter(self.relevance.threshold, 0.0)
-        own = [w for w in plan.words if len(w) >= 2 and not places_in(w)] if plan.places else []
+        # only a place the question itself names (plan.places may be the office's home_region)
+        own = [w for w in plan.words if len(w) >= 2 and not places_in(w)] if places_in(plan.text) else []
         terms = [plan.text.strip(), *plan.phrases]
         if len(plan.text.strip()) <= TERM_CHARS:
             terms += plan.expansions

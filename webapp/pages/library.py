@@ -154,6 +154,15 @@ def report_messages(report: IngestReport, names: dict[str, str] | None = None) -
     return messages
 
 
+def read_day(text: str) -> dt.date | None:
+    """A date as a file reads it, when it is a real day the date box can show (2019-02-30 is not)."""
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+    return day if day >= dt.date(1900, 1, 1) else None
+
+
 def version_choices(kb: KnowledgeBase, config: Config) -> None:
     """Asks what to do with each upload that matches a stored document, then does it (kb.settle_upload)."""
     pending: list[Waiting] = st.session_state.get("pending_versions") or []
@@ -174,10 +183,9 @@ def version_choices(kb: KnowledgeBase, config: Config) -> None:
                          format_func=lambda side, s=stored, n=new, label=label: escape(
                              f"保留已收录的{label}：{s}" if side == "stored" else f"采用新文件的{label}：{n}"))
         elif choice == "version":
-            read = waiting.incoming.get("date", "")
             st.date_input("新版本的日期（应与已收录的版本不同）", key=f"version-date-{waiting.path}",
-                          format=DATE_FORMAT, value=dt.date.fromisoformat(read) if read else None,
-                          min_value=dt.date(1949, 1, 1))
+                          format=DATE_FORMAT, value=read_day(waiting.incoming.get("date", "")),
+                          min_value=dt.date(1900, 1, 1))
     chosen = [st.session_state.get(f"version-{w.path}") for w in pending]
     if st.button("按所选处理", type="primary", disabled=None in chosen):
         messages: list[tuple[str, str]] = []
