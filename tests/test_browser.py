@@ -229,11 +229,12 @@ def test_back_from_the_document_keeps_the_query_and_results(page):
     before = [cards.nth(i).locator("p").first.inner_text() for i in range(cards.count())]
     page.locator(".st-key-s-card-2").get_by_role("button", name="查看原文").click()
     page.locator(".st-key-cited").wait_for()
-    settled(page)  # scrolled to the cited article: the way back is in view there, not only at the top
+    # scrolled to the cited article: the way back is in view there, not only at the top of the page
     back = page.locator(".st-key-cited").get_by_role("button", name="返回检索结果")
-    assert back.is_visible() and page.evaluate(
-        "() => { const r = document.querySelector('.st-key-cited button').getBoundingClientRect();"
-        " return r.top >= 0 && r.bottom <= window.innerHeight; }")
+    back.wait_for()
+    page.wait_for_function(
+        "() => { const b = document.querySelector('.st-key-cited button'); if (!b) return false;"
+        " const r = b.getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight; }")
     back.click()
     expect(cards).to_have_count(len(before))
     assert page.get_by_label("检索内容").input_value() == "离婚要带什么材料"
