@@ -28,7 +28,8 @@ DATE_FORMAT = "YYYY-MM-DD"  # as dates are written everywhere else in the produc
 # Our own fixed style (no document text in it), for the English Streamlit shows and no setting turns
 # off: the ⋮ menu (System / Light / Dark / Print / Record screen / Made with Streamlit) is hidden; the
 # running indicator says 正在处理 instead of "Running… Stop"; an empty date box shows 年-月-日 instead of
-# yyyy-mm-dd; the table toolbar's English tooltips go with the toolbar.
+# yyyy-mm-dd; the table toolbar's English tooltips go with the toolbar. A cited passage scrolled to
+# stops below the fixed top bar, so its way back (返回检索结果) is not hidden under it.
 APP_STYLE = """<style>
 [data-testid="stMainMenu"] { display: none; }
 [data-testid="stStatusWidget"] { font-size: 0 !important; }
@@ -40,6 +41,7 @@ APP_STYLE = """<style>
 [data-testid="stDateInputField"] [data-type="month"][data-placeholder="true"]::after { content: "月"; }
 [data-testid="stDateInputField"] [data-type="day"][data-placeholder="true"]::after { content: "日"; }
 [data-testid="stElementToolbar"] { display: none; }
+.st-key-cited { scroll-margin-top: 4.5rem; }
 </style>"""
 # Widgets whose values outlive a page switch (Streamlit forgets a widget's value when its page is not shown).
 KEPT = ("query", "question", "f_types", "f_from", "f_to", "f_issuers", "f_places", "f_docs", "f_as_of", "f_mode",

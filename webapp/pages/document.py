@@ -46,13 +46,13 @@ def document_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
             st.markdown(f"##### {escape(text)}")
         elif kind == "cited":
             with st.container(border=True, key="cited"):
-                st.caption("▼ 引用位置")
-                st.markdown(escape(text))
                 if came_from in ("检索", "问答"):  # the page scrolls here: the way back is here too
                     st.button(back, key="back-at-cited", on_click=go_back, icon=":material/arrow_back:")
+                st.caption("▼ 引用位置")
+                st.markdown(escape(text))
         else:
             st.markdown(escape(text))
     if span:
         # Our own fixed script (no document text in it): bring the cited passage into view.
         st.html("<script>setTimeout(() => document.querySelector('.st-key-cited')"
-                "?.scrollIntoView({block: 'center'}), 300)</script>", unsafe_allow_javascript=True)
+                "?.scrollIntoView({block: 'start'}), 300)</script>", unsafe_allow_javascript=True)
