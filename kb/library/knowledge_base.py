@@ -20,15 +20,8 @@ from kb.language.query import QueryPlan, normalise_title
 from kb.language.words import Glossary, Words
 from kb.library.baskets import Baskets
 from kb.library.filters import make_filters
-from kb.library.ingestion import (
-    TRASH_REASONS,
-    Ingestion,
-    IngestReport,
-    Settled,
-    UploadResult,
-    Waiting,
-    default_actor,
-)
+from kb.library.ingestion import TRASH_REASONS, Ingestion, IngestReport, default_actor
+from kb.library.uploads import Settled, UploadResult, Uploads, Waiting
 from kb.library.versions import Versions
 from kb.models.embed import FLOAT, Embedder, leave_a_core, passage_model, same_vectors
 from kb.search.answer import Answer, compose
@@ -83,6 +76,7 @@ class KnowledgeBase:
         self.versions = Versions(self.store, lambda: self.generation)
         self.baskets = Baskets(self.store, default_actor)
         self.ingestion = Ingestion(self)
+        self.uploads = Uploads(self.ingestion)
         # The keyword index was cut with the glossary's terms in jieba's dictionary: another glossary
         # cuts queries differently, so the index is cut again to match.
         self.vocabulary = hashlib.sha256("\n".join(sorted(set(terms))).encode()).hexdigest()
@@ -174,14 +168,14 @@ class KnowledgeBase:
     def upload(self, files: list[tuple[str, bytes]], actor: str = "", ask: bool = True,
                on_progress: Callable[[int, int], None] | None = None, max_mb: float | None = None) -> UploadResult:
         """Saves and ingests uploaded files (name, bytes); with `ask`, one that matches a stored
-        document waits for `settle_upload`. See Ingestion.upload."""
-        return self.ingestion.upload(files, actor, ask, on_progress, max_mb)
+        document waits for `settle_upload`. See kb.library.uploads."""
+        return self.uploads.upload(files, actor, ask, on_progress, max_mb)
 
     def settle_upload(self, waiting: Waiting, choice: str, actor: str = "", skip_ids: set[int] | None = None,
                       on_progress: Callable[[int, int], None] | None = None, take_new: tuple[str, ...] = (),
                       version_date: str = "") -> Settled:
-        """replace, version or skip (UPLOAD_CHOICES) an upload that waited. See Ingestion.settle."""
-        return self.ingestion.settle(waiting, choice, actor, skip_ids, on_progress, take_new, version_date)
+        """replace, version or skip (UPLOAD_CHOICES) an upload that waited. See kb.library.uploads."""
+        return self.uploads.settle(waiting, choice, actor, skip_ids, on_progress, take_new, version_date)
 
     def reembed(self, progress: bool = True) -> int:
         """Re-embed every stored chunk with the configured model (after changing models)."""

@@ -11,8 +11,9 @@ from ingest import DOC_TYPES, SUPPORTED_SUFFIXES
 from kb.config import Config
 from kb.errors import StudyKBError
 from kb.language.places import Place
-from kb.library.ingestion import COMPARED, UPLOAD_CHOICES, IngestReport, Waiting
+from kb.library.ingestion import IngestReport
 from kb.library.knowledge_base import KnowledgeBase
+from kb.library.uploads import COMPARED, UPLOAD_CHOICES, Waiting
 from kb.types import labelled_dates, local_time
 from webapp.common import DATE_FORMAT, editor
 from webapp.render import escape
