@@ -95,9 +95,12 @@ def create_app(config: Config, kb: KnowledgeBase | None = None, local_only: bool
         except AccessError:
             return False
 
-    def shown_path(request: Request, path: str) -> str:
-        """A stored file's path as a reader may see it: its name, or all of it when signed in."""
-        return path if reader_signed_in(request) else Path(path).name
+    def path_shown(request: Request):
+        """How this request sees stored files' paths: whole when signed in, else the file name. Decided
+        once per request (users.toml is read once, not once per listed document)."""
+        if reader_signed_in(request):
+            return lambda path: path
+        return lambda path: Path(path).name
 
     @app.middleware("http")
     async def same_origin_only(request: Request, call_next):
@@ -175,15 +178,15 @@ def create_app(config: Config, kb: KnowledgeBase | None = None, local_only: bool
     def documents(request: Request) -> list[dict]:
         with lock:
             docs = kb.documents()
-        return [{**{k: v for k, v in d.items() if k != "content_hash"}, "path": shown_path(request, d["path"])}
-                for d in docs]
+        shown = path_shown(request)
+        return [{**{k: v for k, v in d.items() if k != "content_hash"}, "path": shown(d["path"])} for d in docs]
 
     @app.get("/api/documents/{doc_id}")
     def document(doc_id: DocId, request: Request) -> dict:
         with lock:
             doc = asdict(kb.document(doc_id))
         doc.pop("page_starts", None)
-        return {"id": doc_id, **doc, "path": shown_path(request, doc["path"])}
+        return {"id": doc_id, **doc, "path": path_shown(request)(doc["path"])}
 
     @app.post("/api/documents", status_code=201)
     def upload(request: Request,
@@ -236,7 +239,8 @@ def create_app(config: Config, kb: KnowledgeBase | None = None, local_only: bool
         """Deleted and replaced documents, restorable until the trash is emptied."""
         with lock:
             items = kb.trash()
-        return [{**item, "path": shown_path(request, item["path"])} for item in items]
+        shown = path_shown(request)
+        return [{**item, "path": shown(item["path"])} for item in items]
 
     @app.post("/api/trash/{doc_id}/restore")
     def restore(doc_id: DocId, request: Request) -> dict:
@@ -246,7 +250,8 @@ def create_app(config: Config, kb: KnowledgeBase | None = None, local_only: bool
     def stats(request: Request) -> dict:
         with lock:
             figures = kb.stats()
-        return {**figures, **{k: shown_path(request, figures[k]) for k in ("database", "vector_file")}}
+        shown = path_shown(request)
+        return {**figures, **{k: shown(figures[k]) for k in ("database", "vector_file")}}
 
     return app
 
