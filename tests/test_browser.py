@@ -305,6 +305,18 @@ def test_no_english_in_the_top_bar_or_its_menu(page):
     assert {content for _, content in shown} == {'"年"', '"月"', '"日"'}
 
 
+def test_the_library_table_fits_a_1366_pixel_screen(page):
+    """An office PC's screen: every column of the library table is seen without scrolling sideways."""
+    page.set_viewport_size({"width": 1366, "height": 768})
+    go(page, "文库")
+    page.get_by_text("已收录文档").wait_for()
+    settled(page)
+    grid = page.locator("[data-testid='stDataFrame'] .dvn-scroller").first
+    grid.wait_for()
+    scroll, client = grid.evaluate("el => [el.scrollWidth, el.clientWidth]")
+    assert scroll <= client, f"the table is {scroll} px wide in {client} px"
+
+
 def test_after_a_delete_the_same_query_shows_no_deleted_article_and_opens_the_right_document(page, app_server):
     """Runs last: it deletes 婚姻登记条例 (and puts it back)."""
     search(page, "离婚要带什么材料")

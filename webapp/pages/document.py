@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from ingest import DOC_TYPES
@@ -36,7 +38,8 @@ def document_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
         return
     doc = kb.document(doc_id)
     meta = [DOC_TYPES.get(doc.doc_type, ""), doc.issuer, doc.doc_number,
-            labelled_dates(doc.date, doc.published, doc.effective, doc.doc_type), f"{by_id[doc_id]['chunks']} 个片段"]
+            labelled_dates(doc.date, doc.published, doc.effective, doc.doc_type), f"{by_id[doc_id]['chunks']} 个片段",
+            f"文件 {Path(by_id[doc_id]['path']).name}"]
     st.subheader(escape(doc.title))
     st.caption(escape(" · ".join(m for m in meta if m)))
     cited = state.get("cited")

@@ -14,7 +14,7 @@ from kb.language.places import Place
 from kb.library.ingestion import IngestReport
 from kb.library.knowledge_base import KnowledgeBase
 from kb.library.uploads import COMPARED, UPLOAD_CHOICES, Waiting
-from kb.types import labelled_dates, local_time
+from kb.types import local_time
 from webapp.common import DATE_FORMAT, editor
 from webapp.render import escape
 
@@ -58,9 +58,12 @@ def library_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
 
 # Widths that fit 1366 px beside the sidebar: the title takes the room, short fields stay narrow; the
 # least used columns come last (what is past the edge is the file name, the chunk count and the id).
+# Pixel widths that add up to the table's room on a 1366-pixel office screen (904 px beside the
+# sidebar): one glance, no sideways scrolling. The full dates, file and passage count are on the
+# document's own page.
 TABLE_COLUMNS = {name: st.column_config.TextColumn(width=width) for name, width in (
-    ("标题", "large"), ("类型", "small"), ("发布机关", "medium"), ("适用地域", "small"), ("文号", "small"),
-    ("日期", "medium"), ("时效性", "small"), ("入库时间", "small"))}
+    ("标题", 216), ("类型", 56), ("发布机关", 120), ("适用地域", 72), ("文号", 104), ("日期", 92),
+    ("时效性", 72), ("入库时间", 128))}
 
 
 def library_table(docs: list[dict]) -> bool:
@@ -72,10 +75,9 @@ def library_table(docs: list[dict]) -> bool:
     st.dataframe(
         [{"标题": d["title"], "类型": DOC_TYPES.get(d["doc_type"], d["doc_type"]),
           "发布机关": d["issuer"], "适用地域": Place(d["jurisdiction"]).label, "文号": d["doc_number"],
-          "日期": labelled_dates(d["date"], d["published"], d["effective"], d["doc_type"]),
+          "日期": d["date"],
           "时效性": d["version_status"] if d["doc_type"] == "regulation" or d["version_status"] != "现行有效" else "",
-          "入库时间": local_time(d["added_at"]), "文件名": Path(d["path"]).name, "片段数": d["chunks"],
-          "编号": d["id"]} for d in newest_first],
+          "入库时间": local_time(d["added_at"])} for d in newest_first],
         hide_index=True, width="stretch", column_config=TABLE_COLUMNS)
     return True
 
