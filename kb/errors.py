@@ -42,6 +42,10 @@ class BasketError(StudyKBError):
     """A material basket that cannot be created, renamed or found."""
 
 
+class AnswerError(StudyKBError):
+    """A 口径库 item or question that cannot be taken (empty, too long, no such article or item)."""
+
+
 class RemoteError(StudyKBError):
     """A running `kb serve` that cannot be reached, or that refused the request."""
 

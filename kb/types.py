@@ -120,6 +120,7 @@ class Hit:
     article: str = ""
     matched_by: list[str] = field(default_factory=list)  # "keyword", "dense", "citation", "phrase"
     relevance: float | None = None  # the probability that it answers the question (kb.search.relevance), when known
+    approved_answer: bool = False  # an approved 口径库 item answers the question with it (本窗口已确认)
 
     def to_dict(self) -> dict:
         data = asdict(self)

@@ -18,6 +18,7 @@ from kb.errors import ConfigError, DocumentNotFound, ModelMismatchError
 from kb.language.places import Place, jurisdiction_of, place_by_name
 from kb.language.query import QueryPlan, normalise_title
 from kb.language.words import Glossary, Words
+from kb.library.answer_book import AnswerBook
 from kb.library.baskets import Baskets
 from kb.library.filters import make_filters
 from kb.library.ingestion import TRASH_REASONS, Ingestion, IngestReport, default_actor
@@ -75,6 +76,7 @@ class KnowledgeBase:
         self.live = LiveVectors(self.store, self.config.data_dir / "vectors", on_reload=self._another_commit)
         self.versions = Versions(self.store, lambda: self.generation)
         self.baskets = Baskets(self.store, default_actor)
+        self.answer_book = AnswerBook(self, default_actor)
         self.ingestion = Ingestion(self)
         self.uploads = Uploads(self.ingestion)
         # The keyword index was cut with the glossary's terms in jieba's dictionary: another glossary
@@ -211,7 +213,10 @@ class KnowledgeBase:
 
     def search(self, query: str | QueryPlan, k: int = 10, filters: Filters | None = None,
                mode: str = "hybrid") -> list[Hit]:
-        return self.searcher.search(query, k=k, filters=self._in_force(filters), mode=mode)
+        filters = self._in_force(filters)
+        hits = self.searcher.search(query, k=k, filters=filters, mode=mode)
+        question = query if isinstance(query, str) else query.text
+        return self.answer_book.first(question, hits, k, filters)  # the window's approved answers first
 
     def _in_force(self, filters: Filters | None) -> Filters | None:
         """`as_of` made concrete: the documents in force that day (kb.library.versions.in_force)."""
@@ -244,8 +249,10 @@ class KnowledgeBase:
         plan = self.analyse(question)
         hits = self.search(plan, k=max_sources, filters=filters)
         answering = [h for h in hits if self.answers(h)]
-        return compose(question, hits, answering, self.words, list(plan.expansions),
-                       max_sources)
+        answer = compose(question, hits, answering, self.words, list(plan.expansions), max_sources)
+        if not answer.found:
+            self.answer_book.log_unanswered(question)  # 未命中: for the librarian to fill
+        return answer
 
     def answers(self, hit: Hit) -> bool:
         """Whether a hit passes the relevance threshold (see kb.search.relevance)."""

@@ -70,4 +70,30 @@ CREATE TABLE IF NOT EXISTS basket_items (
     item TEXT NOT NULL,  -- the passage as collected (kb.types.BasketItem as JSON): outlasts its document
     PRIMARY KEY (basket_id, position)
 );
+-- the window's approved answers (口径库, kb.library.answer_book): a 标准问, its 相似问 and the articles
+CREATE TABLE IF NOT EXISTS answer_items (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    question TEXT NOT NULL,
+    similar TEXT NOT NULL DEFAULT '[]',   -- JSON list of 相似问
+    articles TEXT NOT NULL,               -- JSON list of {"title", "article", "date"}: date = the law's version then
+    text TEXT NOT NULL DEFAULT '',        -- an optional short 口径
+    issuer TEXT NOT NULL DEFAULT '',      -- 发文单位, from the cited documents
+    nature TEXT NOT NULL DEFAULT '',      -- 材料性质
+    status TEXT NOT NULL DEFAULT 'draft', -- draft | approved
+    created_by TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now')),
+    reviewed_by TEXT NOT NULL DEFAULT '',
+    reviewed_at TEXT NOT NULL DEFAULT '',
+    review_due TEXT NOT NULL DEFAULT ''   -- ISO day; past it, an approved item is 待复核
+);
+-- questions asked at the window: confirmed (with the article) or not answered (found = 0)
+CREATE TABLE IF NOT EXISTS answer_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now')),
+    user TEXT NOT NULL DEFAULT '',
+    question TEXT NOT NULL,
+    found INTEGER NOT NULL,
+    title TEXT NOT NULL DEFAULT '',
+    article TEXT NOT NULL DEFAULT ''
+);
 """

@@ -1,0 +1,277 @@
+"""The window's approved answers (口径库, after GB/T 44191-2024): a clerk confirms which article
+answered a question (答对了); confirmations gather under a 标准问 with its 相似问; an editor reviews an
+item before it counts. An approved item answers a new question near one of its questions: its
+articles come first in search and ask, marked 本窗口已确认.
+
+An approved item is 待复核, and stops counting, when a law it cites has a newer version or is
+repealed (the version it was confirmed on is stored), or when its review date has passed.
+Questions nothing answered are logged too, for the librarian to fill (未命中).
+Import and export use the `{"query", "relevant": [{"title", "article"}]}` lines `kb train` reads."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from ingest import DOC_TYPES
+from kb.errors import AnswerError, StudyKBError
+from kb.language.query import ArticleRef, normalise_title
+from kb.search.train import read_pairs
+from kb.store import answers as rows
+from kb.store.answers import APPROVED, DRAFT, AnswerItem
+from kb.types import Filters, Hit
+
+# How close (cosine of the shipped query model's vectors, int8) a question must be to an approved
+# one to take its answer. Window paraphrases measured .94-.96 (办结婚登记需要带什么证件 against
+# 结婚登记要带哪些证件), different questions on one topic .64 (低保怎么申请 against 家里困难想吃低保该找谁).
+# STARD's questions are finer: of the train questions whose nearest other question is at .90 or
+# more, 58% share an article with it (46% at .80), so the bar stays high; below it, the ranker's
+# own order stands.
+MATCH = 0.9
+STATES = {DRAFT: "待审核", APPROVED: "已审核", "recheck": "待复核"}
+QUESTION_CHARS = 200
+
+
+class AnswerBook:
+    """The 口径库 of one knowledge base. `kb`: its KnowledgeBase (store, versions, searcher)."""
+
+    def __init__(self, kb, default_actor: Callable[[], str] = lambda: ""):
+        self.kb = kb
+        self.store = kb.store
+        self.default_actor = default_actor
+        self._index: tuple[str, np.ndarray, list[int]] = ("", np.zeros((0, 1), np.float32), [])
+
+    # ------------------------------------------------------------ reading
+    def items(self, state: str = "") -> list[AnswerItem]:
+        """Every item, or those in one state (draft, approved, recheck), oldest first."""
+        return [i for i in rows.items(self.store) if not state or self.state(i) == state]
+
+    def item(self, item_id: int) -> AnswerItem:
+        found = rows.item(self.store, item_id)
+        if found is None:
+            raise AnswerError(str(item_id), "口径库中没有这一条")
+        return found
+
+    def state(self, item: AnswerItem, today: str = "") -> str:
+        """draft, approved, or recheck (approved, but a cited law changed or the review date passed)."""
+        if item.status != APPROVED:
+            return DRAFT
+        if item.review_due and item.review_due < (today or dt.date.today().isoformat()):
+            return "recheck"
+        return "recheck" if self.changed_laws(item) else APPROVED
+
+    def changed_laws(self, item: AnswerItem) -> list[str]:
+        """Why a cited law no longer stands as confirmed: 《X》已有新版本 / 已废止 / 已不在文库中."""
+        out = []
+        for cited in item.articles:
+            versions = self.kb.versions.of(cited["title"])
+            if not versions:
+                out.append(f"《{cited['title']}》已不在文库中")
+            elif versions[-1]["version_status"] == "已废止":
+                out.append(f"《{cited['title']}》已废止")
+            elif cited.get("date") and versions[-1]["date"] > cited["date"]:
+                out.append(f"《{cited['title']}》已有 {versions[-1]['date']} 新版本")
+        return out
+
+    def to_dict(self, item: AnswerItem) -> dict:
+        state = self.state(item)
+        return {**item.__dict__, "state": state, "state_label": STATES[state],
+                "why_recheck": self.changed_laws(item) if state == "recheck" else []}
+
+    # ------------------------------------------------------------ changes
+    def confirm(self, question: str, hit: Hit | ArticleRef, actor: str = "") -> int:
+        """A clerk's 答对了: the question and the article that answered it. Joins the draft with the
+        same articles (as a 相似问), else starts one; returns the item's id."""
+        question = _question(question)
+        cited = self._cited(hit)
+        actor = actor or self.default_actor()
+        with self.store.transaction():
+            rows.log_question(self.store, actor, question, True, cited["title"], cited["article"])
+            item_id = self._gather(question, [cited], actor)
+            self.store.log(actor, "确认答案", f"{question} → 《{cited['title']}》{cited['article']}")
+        self._changed()
+        return item_id
+
+    def log_unanswered(self, question: str, actor: str = "") -> None:
+        """A question nothing answered (未命中): the librarian's list of what to fill."""
+        rows.log_question(self.store, actor or self.default_actor(), _question(question), False)
+
+    def approve(self, item_id: int, actor: str = "", review_due: str = "", text: str | None = None) -> int:
+        """An editor's 审核: the item counts from now, with the laws as they stand. A draft whose
+        articles an approved item already has joins it as 相似问. Returns the approved item's id."""
+        item = self.item(item_id)
+        actor = actor or self.default_actor()
+        if review_due:
+            try:
+                dt.date.fromisoformat(review_due)
+            except ValueError as exc:
+                raise AnswerError(review_due, "复核日期应为 YYYY-MM-DD 格式的日期") from exc
+        with self.store.transaction():
+            same = next((i for i in rows.items(self.store) if i.id != item.id and i.status == APPROVED
+                         and i.article_keys() == item.article_keys()), None)
+            target = same or item
+            if same:
+                target.similar += [q for q in item.questions() if q not in target.questions()]
+                rows.delete_item(self.store, item.id)
+            target.articles = [self._cited(ArticleRef(a["title"], a["article"])) for a in target.articles]
+            target.status, target.reviewed_by = APPROVED, actor
+            target.reviewed_at = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+            target.review_due = review_due or target.review_due
+            if text is not None:
+                target.text = text.strip()
+            rows.save_item(self.store, target)
+            self.store.log(actor, "审核口径", f"{target.id}：{target.question}")
+        self._changed()
+        return target.id
+
+    def remove(self, item_id: int, actor: str = "") -> None:
+        item = self.item(item_id)
+        actor = actor or self.default_actor()
+        with self.store.transaction():
+            rows.delete_item(self.store, item_id)
+            self.store.log(actor, "删除口径", f"{item_id}：{item.question}")
+        self._changed()
+
+    def import_pairs(self, path: Path | str, approved: bool = False, actor: str = "") -> dict:
+        """Lines of {"query", "relevant": [{"title", "article"}]} (what `kb answers export` writes;
+        STARD's lines too, as `kb train` reads them) as items, gathered by their articles; approved
+        at once with `approved`. Raises AnswerError naming the file and line; nothing is stored from
+        a file with a bad line. An article the library does not hold is skipped and counted."""
+        path = Path(path)
+        try:
+            pairs = [(_question(p.query), [ArticleRef(t, a) for t, a in p.relevant]) for p in read_pairs(path)]
+        except (StudyKBError, ValueError) as exc:
+            raise AnswerError(str(path), f"问答文件无效：{exc}") from exc
+        actor = actor or self.default_actor()
+        known: dict[tuple[str, str], dict | None] = {}
+        items: set[int] = set()
+        skipped = 0
+        with self.store.transaction():
+            for question, refs in pairs:
+                for ref in refs:
+                    if (ref.title, ref.article) not in known:
+                        try:
+                            known[ref.title, ref.article] = self._cited(ref)
+                        except AnswerError:
+                            known[ref.title, ref.article] = None
+                cited = [known[r.title, r.article] for r in refs if known[r.title, r.article]]
+                skipped += len(refs) - len(cited)
+                if cited:
+                    items.add(self._gather(question, cited, actor, APPROVED if approved else DRAFT))
+            self.store.log(actor, "导入口径", f"{path.name}：{len(pairs)} 条问答，{len(items)} 个条目")
+        self._changed()
+        return {"questions": len(pairs), "items": len(items), "skipped_articles": skipped}
+
+    def export_pairs(self, state: str = APPROVED) -> list[dict]:
+        """Each question of each item in `state` ("" for all), as a line `kb train` reads."""
+        return [{"query": q, "relevant": [{"title": a["title"], "article": a["article"]} for a in i.articles]}
+                for i in self.items(state) for q in i.questions()]
+
+    # ------------------------------------------------------------ search
+    def first(self, question: str, hits: list[Hit], k: int, filters: Filters | None = None) -> list[Hit]:
+        """`hits` with the articles of the approved items nearest the question first, marked."""
+        matched = self.match(question)
+        if not matched:
+            return hits
+        searcher = self.kb.searcher
+        plan = searcher.analyse(question)
+        chosen: list[Hit] = []
+        for item, _ in matched:
+            for cited in item.articles:
+                ref = ArticleRef(normalise_title(cited["title"]), cited["article"])
+                for hit in searcher.resolve_citations(replace(plan, citation=ref), filters or Filters())[:1]:
+                    if all(hit.chunk_id != c.chunk_id for c in chosen):
+                        hit.approved_answer, hit.matched_by = True, ["approved"]
+                        chosen.append(hit)
+        taken = {h.chunk_id for h in chosen}
+        return (chosen + [h for h in hits if h.chunk_id not in taken])[:k]
+
+    def match(self, question: str) -> list[tuple[AnswerItem, float]]:
+        """Approved items with a question near this one (the same words, or cosine ≥ MATCH), nearest first."""
+        generation, vectors, owners = self._vectors()
+        if not owners:
+            return []
+        query = self.kb.searcher.embed_query(question)
+        similarity = vectors @ query
+        typed = "".join(question.split())
+        best: dict[int, float] = {}
+        by_id = {i.id: i for i in self._approved}
+        for n, owner in enumerate(owners):
+            score = 1.0 if self._texts[n] == typed else float(similarity[n])
+            if score >= MATCH:
+                best[owner] = max(best.get(owner, 0.0), score)
+        return [(by_id[i], s) for i, s in sorted(best.items(), key=lambda p: -p[1])]
+
+    def _vectors(self) -> tuple[str, np.ndarray, list[int]]:
+        """The approved questions' vectors, made again when the items or the library change."""
+        key = f"{self.store.get_meta('answers_generation') or 0}/{self.kb.generation}/{dt.date.today()}"
+        if self._index[0] != key:
+            self._approved = [i for i in rows.items(self.store) if self.state(i) == APPROVED]
+            questions = [(i.id, q) for i in self._approved for q in i.questions()]
+            self._texts = ["".join(q.split()) for _, q in questions]
+            vectors = (np.vstack([self.kb.searcher.embed_query(q) for _, q in questions]) if questions
+                       else np.zeros((0, 1), np.float32))
+            self._index = (key, vectors, [owner for owner, _ in questions])
+        return self._index
+
+    # ------------------------------------------------------------ statistics
+    def statistics(self, since: str = "", until: str = "", top: int = 20) -> dict:
+        """热点问题 (most asked), 未命中 (never answered) and confirmations per ISO week."""
+        log = rows.log(self.store, since, until)
+        asked = Counter(r["question"] for r in log)
+        answered = {r["question"] for r in log if r["found"]}
+        missed = Counter(r["question"] for r in log if not r["found"] and r["question"] not in answered)
+        weeks = Counter("{}-W{:02d}".format(*dt.date.fromisoformat(r["at"][:10]).isocalendar()[:2])
+                        for r in log if r["found"])
+        return {"asked": asked.most_common(top), "unanswered": missed.most_common(top),
+                "confirmed_per_week": sorted(weeks.items())}
+
+    # ------------------------------------------------------------ helpers
+    def _cited(self, hit: Hit | ArticleRef) -> dict:
+        """An article as an item keeps it: its law's full title, the article, the version's date."""
+        if isinstance(hit, Hit):
+            if not hit.article:
+                raise AnswerError(hit.citation.title, "只有法规的条文可以作为口径的答案")
+            return {"title": hit.citation.title, "article": hit.article, "date": hit.citation.date,
+                    "issuer": hit.citation.issuer, "doc_type": hit.citation.doc_type}
+        ref = ArticleRef(normalise_title(hit.title), hit.article)
+        plan = replace(self.kb.searcher.analyse(hit.title), citation=ref)
+        found = self.kb.searcher.resolve_citations(plan, Filters())
+        if not found:
+            raise AnswerError(f"《{hit.title}》{hit.article}", "文库中没有这一条")
+        return self._cited(found[0])
+
+    def _gather(self, question: str, cited: list[dict], actor: str, status: str = DRAFT) -> int:
+        keys = frozenset((c["title"], c["article"]) for c in cited)
+        for item in rows.items(self.store):
+            if item.status == status and item.article_keys() == keys:
+                if question not in item.questions():
+                    item.similar.append(question)
+                    rows.save_item(self.store, item)
+                return item.id
+        issuers = list(dict.fromkeys(c["issuer"] for c in cited if c["issuer"]))
+        natures = list(dict.fromkeys(DOC_TYPES.get(c["doc_type"], c["doc_type"]) for c in cited))
+        now = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+        item = AnswerItem(0, question, [{k: c[k] for k in ("title", "article", "date")} for c in cited],
+                          issuer="、".join(issuers), nature="、".join(natures), status=status, created_by=actor,
+                          reviewed_by=actor if status == APPROVED else "",
+                          reviewed_at=now if status == APPROVED else "")
+        return rows.save_item(self.store, item)
+
+    def _changed(self) -> None:
+        n = int(self.store.get_meta("answers_generation") or 0) + 1
+        self.store.set_meta("answers_generation", str(n))
+
+
+def _question(question: str) -> str:
+    question = " ".join(str(question).split())
+    if not question:
+        raise AnswerError(question, "问题不能为空")
+    if len(question) > QUESTION_CHARS:
+        raise AnswerError(question[:20] + "……", f"问题过长（超过 {QUESTION_CHARS} 字）")
+    return question
