@@ -146,3 +146,27 @@ def test_a_paraphrase_of_an_approved_window_question_gets_its_article_first_as_s
         assert ("明天会不会下雨", 1) in book.statistics()["unanswered"]
     finally:
         book.remove(item_id)
+
+
+def test_the_cli_confirms_approves_lists_and_exports(kb, tmp_path, minilm_dir, capsys):
+    from kb.cli import main
+
+    data = str(kb.config.data_dir)
+    kb.close()
+
+    def run(*args: str) -> str:
+        capsys.readouterr()
+        assert main(["--data", data, "--model", str(minilm_dir), "answers", *args]) == 0
+        return capsys.readouterr().out
+
+    assert "待审核" in run("confirm", "社会团体登记要什么条件", "社会团体登记管理条例第十条")
+    [item] = json.loads(run("list", "--json"))
+    assert item["state_label"] == "待审核" and item["articles"][0]["article"] == "第十条"
+    run("approve", str(item["id"]), "--review-due", "2099-01-01")
+    assert json.loads(run("list", "--json", "--state", "approved"))[0]["review_due"] == "2099-01-01"
+    assert json.loads(run("export")) == {"query": "社会团体登记要什么条件",
+                                          "relevant": [{"title": "社会团体登记管理条例", "article": "第十条"}]}
+    assert "每周确认" in run("stats")
+    capsys.readouterr()
+    assert main(["--data", data, "--model", str(minilm_dir), "answers", "confirm", "只有问题"]) == 1
+    assert "用法：kb answers confirm" in capsys.readouterr().err

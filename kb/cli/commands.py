@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from ingest.types import DOC_TYPES
+from kb.cli.answers import cmd_answers
 from kb.cli.parser import build_parser
 from kb.client import remote
 from kb.config import DEFAULT_MODEL, Config
@@ -401,6 +402,7 @@ COMMANDS = {
     "trash": cmd_trash, "restore": cmd_restore, "user": cmd_user, "token": cmd_token, "audit": cmd_audit,
     "diff": cmd_diff,
     "stats": cmd_stats, "serve": cmd_serve, "model-build": cmd_model_build, "reembed": cmd_reembed, "train": cmd_train,
+    "answers": cmd_answers,
 }
 
 if __name__ == "__main__":

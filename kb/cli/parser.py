@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from ingest.types import DOC_TYPES
+from kb.cli import answers
 from kb.config import DEFAULT_MODEL
 from kb.types import SEARCH_MODES
 
@@ -105,4 +106,5 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="输出文件夹（默认 数据目录/trained）")
     p.add_argument("--folds", type=int, default=5, help="交叉验证折数（默认 5）")
     p.add_argument("--eval", action="store_true", help="先做交叉验证，报告训练前后的检索质量")
+    answers.add_parser(sub)
     return parser
