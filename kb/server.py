@@ -22,10 +22,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
 
 from ingest.types import DOC_TYPES
 from kb.config import Config
 from kb.errors import AccessError, ConfigError, DocumentNotFound, StudyKBError
+from kb.language.query import ArticleRef
 from kb.library.auth import Users, authorise
 from kb.library.knowledge_base import KnowledgeBase
 from kb.types import SEARCH_MODES, Filters
@@ -38,7 +40,18 @@ ICON = Path(__file__).resolve().parent.parent / "webapp" / "icon.png"
 
 
 MAX_FILES_PER_UPLOAD = 20  # with max_file_mb, the most one upload request may carry
-DocId = Annotated[int, PathParam(ge=1, le=MAX_ID, description="文档编号")]
+DocId = Annotated[int, PathParam(ge=1, le=MAX_ID, description="编号")]
+
+
+class Confirmed(BaseModel):
+    question: str = Field(min_length=1, max_length=200, description="问题")
+    title: str = Field(min_length=1, max_length=200, description="法规名称")
+    article: str = Field(min_length=1, max_length=20, description="条号：第十一条 或 11")
+
+
+class Review(BaseModel):
+    review_due: str = Field("", max_length=10, description="复核日期 YYYY-MM-DD")
+    text: str | None = Field(None, max_length=2000, description="简短的口径文字")
 
 
 class BadRequest(StudyKBError):
@@ -120,7 +133,8 @@ def create_app(config: Config, kb: KnowledgeBase | None = None, local_only: bool
         if request.method in CHANGES and request.url.path.startswith("/api/"):
             # who may change the library, decided from the headers before any of the body is read
             try:
-                editor(request)
+                # a clerk (any signed-in user) confirms an answer; an editor changes everything else
+                editor(request, role="reader" if request.url.path == "/api/answers/confirm" else "editor")
             except AccessError as exc:
                 return error(403 if exc.signed_in else 401, exc.reason, str(exc.subject))
             size = request.headers.get("content-length", "")
@@ -245,6 +259,40 @@ def create_app(config: Config, kb: KnowledgeBase | None = None, local_only: bool
     @app.post("/api/trash/{doc_id}/restore")
     def restore(doc_id: DocId, request: Request) -> dict:
         return as_editor(request, lambda actor: {"restored": doc_id, "title": writer.restore(doc_id, actor=actor)})
+
+    @app.get("/api/answers")
+    def answers(state: Annotated[str, Query(pattern="^(|draft|approved|recheck)$",
+                                            description="draft 待审核、approved 已审核、recheck 待复核；空：全部")] = ""
+                ) -> list[dict]:
+        """The 口径库: each item with its state (待审核 / 已审核 / 待复核) and why it is to be rechecked."""
+        with lock:
+            return [kb.answer_book.to_dict(i) for i in kb.answer_book.items(state)]
+
+    @app.get("/api/answers/stats")
+    def answer_stats(since: Annotated[str, Query(alias="from", max_length=10)] = "",
+                     until: Annotated[str, Query(alias="to", max_length=10)] = "") -> dict:
+        """热点问题, 未命中 and confirmations per week."""
+        with lock:
+            return kb.answer_book.statistics(since, until)
+
+    @app.post("/api/answers/confirm")
+    def confirm_answer(answer: Confirmed, request: Request) -> dict:
+        """答对了: the article (title and article, 第十一条) that answered a question. Any signed-in user."""
+        actor = editor(request, role="reader")
+        with write_lock:
+            ref = ArticleRef(answer.title, answer.article)
+            return {"item": writer.answer_book.confirm(answer.question, ref, actor=actor), "state": "draft"}
+
+    @app.post("/api/answers/{item_id}/approve")
+    def approve_answer(item_id: DocId, request: Request, review: Review | None = None) -> dict:
+        """审核: the item counts from now (an editor)."""
+        review = review or Review()
+        return as_editor(request, lambda actor: {"item": writer.answer_book.approve(
+            item_id, actor=actor, review_due=review.review_due, text=review.text), "state": "approved"})
+
+    @app.delete("/api/answers/{item_id}")
+    def delete_answer(item_id: DocId, request: Request) -> dict:
+        return as_editor(request, lambda actor: writer.answer_book.remove(item_id, actor=actor) or {"deleted": item_id})
 
     @app.get("/api/stats")
     def stats(request: Request) -> dict:

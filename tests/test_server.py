@@ -225,6 +225,26 @@ def test_with_users_configured_changes_need_a_token_with_the_role(api, capsys, m
         audit = KnowledgeBase(Config.load(data, model=str(minilm_dir))).audit()
         assert [(a["user"], a["action"]) for a in audit[:2]] == [("zhang", "删除"), ("zhang", "新增")]
         assert not any("救助" == a["subject"] for a in audit)
+        # the 口径库: a clerk (any signed-in user) confirms, only an editor approves
+        answer = json.dumps({"question": "低保怎么申请", "title": "社会救助暂行办法", "article": "11"}).encode()
+        as_json = {"Content-Type": "application/json"}
+        assert get(url, "/api/answers/confirm", "POST", answer, as_json)[0] == 401
+        status, confirmed = get(url, "/api/answers/confirm", "POST", answer,
+                                {**as_json, "Authorization": f"Bearer {reader}"})
+        assert status == 200 and confirmed["state"] == "draft"
+        item = confirmed["item"]
+        assert get(url, f"/api/answers/{item}/approve", "POST", b"{}",
+                   {**as_json, "Authorization": f"Bearer {reader}"})[0] == 403
+        assert get(url, f"/api/answers/{item}/approve", "POST", b"{}",
+                   {**as_json, "Authorization": f"Bearer {editor}"})[0] == 200
+        [listed] = get(url, "/api/answers" + query(state="approved"))[1]
+        assert listed["articles"][0]["article"] == "第十一条" and listed["created_by"] == "li"
+        assert listed["reviewed_by"] == "zhang" and listed["state_label"] == "已审核"
+        first = get(url, "/api/search" + query(q="低保怎么申请", k=1))[1]["hits"][0]
+        assert first["approved_answer"] and first["article"] == "第十一条"
+        assert get(url, "/api/answers/stats")[1]["confirmed_per_week"][0][1] == 1
+        assert get(url, f"/api/answers/{item}", "DELETE", headers={"Authorization": f"Bearer {editor}"})[0] == 200
+        assert get(url, "/api/answers")[1] == []
     finally:
         sys.stdin = sys.__stdin__
         users.unlink(missing_ok=True)

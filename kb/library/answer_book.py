@@ -21,7 +21,7 @@ import numpy as np
 from ingest import DOC_TYPES
 from kb.errors import AnswerError, StudyKBError
 from kb.language.query import ArticleRef, normalise_title
-from kb.search.train import read_pairs
+from kb.search.train import article_name, read_pairs
 from kb.store import answers as rows
 from kb.store.answers import APPROVED, DRAFT, AnswerItem
 from kb.types import Filters, Hit
@@ -239,7 +239,7 @@ class AnswerBook:
                 raise AnswerError(hit.citation.title, "只有法规的条文可以作为口径的答案")
             return {"title": hit.citation.title, "article": hit.article, "date": hit.citation.date,
                     "issuer": hit.citation.issuer, "doc_type": hit.citation.doc_type}
-        ref = ArticleRef(normalise_title(hit.title), hit.article)
+        ref = ArticleRef(normalise_title(hit.title), article_name(hit.article))  # 11 → 第十一条
         plan = replace(self.kb.searcher.analyse(hit.title), citation=ref)
         found = self.kb.searcher.resolve_citations(plan, Filters())
         if not found:
