@@ -199,6 +199,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--precision", choices=["fp32", "int8"],
                         help="the model's precision, each in its own knowledge base (default: a new one's here)")
     parser.add_argument("--keyword-words", type=int, help="the keyword query's most words (0: all; default: config's)")
+    parser.add_argument("--log", nargs="?", const=True, metavar="PAIRS",
+                        help="with --cv: the other folds' questions as the window's approved answers (precedents); "
+                             "with a file of question → article pairs: import them as approved answers, then score")
     parser.add_argument("--cv", type=int, metavar="FOLDS",
                         help="score the untrained and trained methods by k-fold cross-validation (kb.search.train)")
     args = parser.parse_args(argv)
@@ -216,13 +219,24 @@ def main(argv: list[str] | None = None) -> int:
                                     args.keyword_words)
     n_articles = sum(len(corpus.by_law[law]) for law in laws)
     if args.cv:
-        from kb.search.train import METHODS, TERM_METHODS, Trainer, read_articles, read_pairs
+        from kb.search.train import LOG_METHODS, METHODS, TERM_METHODS, Trainer, read_articles, read_pairs
 
         trainer = Trainer(kb, read_pairs(args.queries, read_articles(args.articles))[:args.limit])
         # the pieces are trained from the base model's query vectors, and ranked with RRF when untrained
-        results = trainer.cross_validate(args.cv, methods=TERM_METHODS if args.terms else METHODS)
+        methods = TERM_METHODS if args.terms else LOG_METHODS if args.log else METHODS
+        results = trainer.cross_validate(args.cv, methods=methods)
     else:
-        results = evaluate(kb, law_of_path, corpus, queries, args.modes.split(","))
+        book = kb.answer_book
+        for item in book.items():  # a cached knowledge base keeps no log from an earlier run
+            book.remove(item.id)
+        if args.log and args.log is not True:
+            imported = book.import_pairs(Path(args.log), approved=True)
+            print(f"口径库：导入 {imported['questions']} 个问题，{imported['items']} 个条目")
+        try:
+            results = evaluate(kb, law_of_path, corpus, queries, args.modes.split(","))
+        finally:
+            for item in book.items():
+                book.remove(item.id)
     print(f"{args.queries.name}：{len(queries)} 个问题；{len(laws)} 部法律，{n_articles} 条")
     print_table(results)
     if args.out:

@@ -11,7 +11,8 @@ from kb.language.places import Place
 # Search modes and how the interfaces name them.
 SEARCH_MODES = {"hybrid": "混合（推荐）", "keyword": "关键词", "dense": "语义"}
 # How a hit was found, as the interfaces name it.
-MATCH_LABELS = {"keyword": "关键词", "dense": "语义", "citation": "条文引用", "phrase": "短语"}
+MATCH_LABELS = {"keyword": "关键词", "dense": "语义", "citation": "条文引用", "phrase": "短语", "precedent": "口径库",
+                "approved": "本窗口已确认"}
 
 
 def labelled_dates(date: str, published: str = "", effective: str = "", doc_type: str = "") -> str:

@@ -510,3 +510,26 @@ def test_with_users_configured_an_anonymous_session_cannot_change_shared_baskets
     finally:
         users_file.unlink(missing_ok=True)
         library.baskets.delete(basket)
+
+
+def test_a_confirmed_answer_is_reviewed_on_its_page_and_then_marked_first(app, library):
+    """答对了 on a card → 口径库 待审核 → 审核通过 → the same question's first card is that article,
+    marked 本窗口已确认. The clerk confirms the third card, so the claim is the move to the top."""
+    question = "结婚登记要带什么"
+    app.text_input(key="query").input(question).run()
+    chosen = plain(card_headers(app)[2]).split(" ", 1)[1]  # 《title》 location
+    buttons(app, "答对了")[2].click().run()
+    assert not app.exception and "本窗口已确认" not in markdown_text(app)  # a draft does not count yet
+    go(app, "口径库")
+    assert "待审核（1）" in [t.label for t in app.tabs]
+    buttons(app, "审核通过")[0].click().run()
+    assert not app.exception and "已审核（1）" in [t.label for t in app.tabs]
+    try:
+        go(app, "检索")
+        assert plain(card_headers(app)[0]).split(" ", 1)[1] == chosen
+        assert "本窗口已确认" in markdown_text(app)
+        [item] = library.answer_book.items("approved")
+        assert item.question == question and item.articles[0]["article"] in chosen
+    finally:
+        for item in library.answer_book.items():
+            library.answer_book.remove(item.id)

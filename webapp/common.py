@@ -4,6 +4,7 @@ text always goes through webapp.render, shown as text."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import threading
 import time
@@ -16,13 +17,14 @@ from ingest import DOC_TYPES
 from kb.config import Config
 from kb.errors import AccessError, StudyKBError
 from kb.language.places import Place
+from kb.language.query import ArticleRef
 from kb.library.auth import ROLES, Users, authorise
 from kb.library.knowledge_base import KnowledgeBase
 from kb.types import SEARCH_MODES, Filters, Hit
 from webapp.render import escape, highlight
 
 ICON = Path(__file__).resolve().parent / "icon.png"
-PAGES = ("检索", "问答", "文库", "文档", "新旧对照", "素材篮")
+PAGES = ("检索", "问答", "口径库", "文库", "文档", "新旧对照", "素材篮")
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 DATE_FORMAT = "YYYY-MM-DD"  # as dates are written everywhere else in the product
 # Our own fixed style (no document text in it), for the English Streamlit shows and no setting turns
@@ -203,10 +205,32 @@ def _add_to_basket(kb: KnowledgeBase, hit: Hit) -> None:
         st.toast(escape(f"“{name}”中已有这段内容"))
 
 
-def hit_card(kb: KnowledgeBase, hit: Hit, n: int, terms: list[str], key: str) -> None:
+def confirm_answer(kb: KnowledgeBase, lock: threading.Lock | None, question: str, hit: Hit | ArticleRef) -> None:
+    """答对了: the 口径库 keeps the pair as a draft for an editor to review (kb.library.answer_book).
+    `lock`: for a button's callback, which runs outside the page's turn; None from the page itself."""
+    if st.session_state.get("basket_user") is None:  # the same rule as baskets: any signed-in user
+        st.toast("确认答案需要登录（在侧栏登录）")
+        return
+    with lock or contextlib.nullcontext():
+        try:
+            item_id = kb.answer_book.confirm(question, hit, actor=st.session_state.basket_user)
+        except StudyKBError as exc:
+            st.toast(escape(exc.reason))
+            return
+    st.toast(escape(f"已记入口径库（第 {item_id} 条，待审核）"))
+
+
+def approved_mark(hit: Hit) -> None:
+    if hit.approved_answer:
+        st.badge("本窗口已确认", icon=":material/verified:", color="green")
+
+
+def hit_card(kb: KnowledgeBase, hit: Hit, n: int, terms: list[str], key: str, question: str = "") -> None:
+    """A result card; with `question`, an article's card offers 答对了 for the 口径库."""
     c = hit.citation
     with st.container(border=True, key=f"{key}-card-{n}"):
         st.markdown(f"**{n}\\. {escape('《' + c.title + '》')}** {escape(c.location())}")
+        approved_mark(hit)
         others = kb.versions.others(hit.doc_id)
         status = kb.versions.statuses().get(hit.doc_id, "") if others or c.doc_type == "regulation" else ""
         meta = [c.applies_in(), DOC_TYPES.get(c.doc_type, ""), c.speaker, c.doc_number, c.dated(),
@@ -214,11 +238,15 @@ def hit_card(kb: KnowledgeBase, hit: Hit, n: int, terms: list[str], key: str) ->
                 f"另有 {'、'.join(others)} 版" if others else ""]
         st.caption(escape(" · ".join(m for m in meta if m)))
         st.markdown(highlight(hit.text, terms))
-        left, right, _ = st.columns([1, 1, 4])
+        left, right, third, _ = st.columns([1, 1, 1, 3])
         left.button("加入素材篮", key=f"{key}-add-{hit.chunk_id}", on_click=add_to_basket, args=(kb, LOCK[0], hit),
                     icon=":material/add:")
         right.button("查看原文", key=f"{key}-open-{hit.chunk_id}", on_click=open_document,
                      args=(hit.doc_id, hit.start, hit.end), icon=":material/description:")
+        if question and hit.article:
+            third.button("答对了", key=f"{key}-right-{hit.chunk_id}", on_click=confirm_answer,
+                         args=(kb, LOCK[0], question, hit), icon=":material/check:",
+                         help="这一条回答了问题：记入口径库，审核后同类问题优先显示它")
         with st.expander("上下文"):
             before, after = kb.context(hit)
             if before:

@@ -21,10 +21,13 @@ import numpy as np
 from ingest import DOC_TYPES
 from kb.errors import AnswerError, StudyKBError
 from kb.language.query import ArticleRef, normalise_title
+from kb.search.precedents import Precedents
 from kb.search.train import article_name, read_pairs
 from kb.store import answers as rows
 from kb.store.answers import APPROVED, DRAFT, AnswerItem
 from kb.types import Filters, Hit
+
+__all__ = ["STATES", "AnswerBook", "AnswerItem"]
 
 # How close (cosine of the shipped query model's vectors, int8) a question must be to an approved
 # one to take its answer. Window paraphrases measured .94-.96 (办结婚登记需要带什么证件 against
@@ -47,6 +50,10 @@ class AnswerBook:
         self._index: tuple[str, np.ndarray, list[int]] = ("", np.zeros((0, 1), np.float32), [])
 
     # ------------------------------------------------------------ reading
+    def generation(self) -> int:
+        """Changes with every change to the items (in any process): a view of search results keys on it."""
+        return int(self.store.get_meta("answers_generation") or 0)
+
     def items(self, state: str = "") -> list[AnswerItem]:
         """Every item, or those in one state (draft, approved, recheck), oldest first."""
         return [i for i in rows.items(self.store) if not state or self.state(i) == state]
@@ -196,8 +203,7 @@ class AnswerBook:
         generation, vectors, owners = self._vectors()
         if not owners:
             return []
-        query = self.kb.searcher.embed_query(question)
-        similarity = vectors @ query
+        similarity = vectors @ self._embed(question)
         typed = "".join(question.split())
         best: dict[int, float] = {}
         by_id = {i.id: i for i in self._approved}
@@ -207,16 +213,30 @@ class AnswerBook:
                 best[owner] = max(best.get(owner, 0.0), score)
         return [(by_id[i], s) for i, s in sorted(best.items(), key=lambda p: -p[1])]
 
+    def _embed(self, question: str) -> np.ndarray:
+        """A question as the search embeds it (with its glossary expansions): precedents' similarities
+        are taken against the search's own query vector."""
+        searcher = self.kb.searcher
+        return searcher.embed_query(searcher.analyse(question).embedded_text)
+
+    def precedents(self) -> Precedents | None:
+        """The approved questions as the ranker's evidence (kb.search.precedents); None when there are none."""
+        _, vectors, owners = self._vectors()
+        return self._precedents if owners else None
+
     def _vectors(self) -> tuple[str, np.ndarray, list[int]]:
         """The approved questions' vectors, made again when the items or the library change."""
-        key = f"{self.store.get_meta('answers_generation') or 0}/{self.kb.generation}/{dt.date.today()}"
+        key = f"{self.generation()}/{self.kb.generation}/{dt.date.today()}"
         if self._index[0] != key:
             self._approved = [i for i in rows.items(self.store) if self.state(i) == APPROVED]
-            questions = [(i.id, q) for i in self._approved for q in i.questions()]
+            questions = [(i, q) for i in self._approved for q in i.questions()]
             self._texts = ["".join(q.split()) for _, q in questions]
-            vectors = (np.vstack([self.kb.searcher.embed_query(q) for _, q in questions]) if questions
+            vectors = (np.vstack([self._embed(q) for _, q in questions]) if questions
                        else np.zeros((0, 1), np.float32))
-            self._index = (key, vectors, [owner for owner, _ in questions])
+            answers = [[(normalise_title(a["title"]), a["article"]) for a in i.articles] for i, _ in questions]
+            chunks = rows.article_chunks(self.store, {k for keys in answers for k in keys})
+            self._precedents = Precedents(vectors, answers, chunks)
+            self._index = (key, vectors, [i.id for i, _ in questions])
         return self._index
 
     # ------------------------------------------------------------ statistics
@@ -264,8 +284,7 @@ class AnswerBook:
         return rows.save_item(self.store, item)
 
     def _changed(self) -> None:
-        n = int(self.store.get_meta("answers_generation") or 0) + 1
-        self.store.set_meta("answers_generation", str(n))
+        self.store.set_meta("answers_generation", str(self.generation() + 1))
 
 
 def _question(question: str) -> str:

@@ -92,7 +92,7 @@ class KnowledgeBase:
                                   c.keyword_words, c.max_query_chars)
         self.searcher = Searcher(self.store, lambda: self.vectors, lambda text: self.embedder.encode_query(text),
                                  glossary, self.words, self._pool, settings, ranker, home,
-                                 load_relevance(self.config))
+                                 load_relevance(self.config), precedents=lambda: self.answer_book.precedents())
 
     def _follow_precision(self) -> None:
         """A knowledge base's vectors were computed at one precision; queries and new passages use

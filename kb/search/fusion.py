@@ -17,7 +17,8 @@ class Ranking:
     chunk_ids: list[int]
     weight: float = 1.0
     scores: list[float] = field(default_factory=list)  # the retriever's own scores, when it has them
-    role: str = ""  # which evidence it is for learned fusion: "keyword" | "expanded" | "dense"
+    role: str = ""  # which evidence it is for learned fusion: "keyword" | "expanded" | "dense" | "precedent"
+    votes: dict = field(default_factory=dict)  # precedents only: article key → kb.search.precedents.Vote
 
 
 @dataclass

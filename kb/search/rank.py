@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from kb.errors import ConfigError
+from kb.search.precedents import Vote
 
 FEATURES = (
     "keyword_rank", "keyword_score", "keyword_share",  # the question's own words (BM25)
@@ -25,6 +26,8 @@ FEATURES = (
     # question's answer is often the long article that lists every condition or document
     "title_cover", "heading_cover", "text_cover", "query_words",
     "intent_asked", "intent_match", "group_mismatch",
+    # questions already answered (kb.search.precedents): the nearest voter, how many, what share
+    "precedent_best", "precedent_count", "precedent_share",
 )
 MISSING_RANK = 1000  # a retriever that did not offer the candidate
 # Which way each feature may push a score (+1 up, -1 down, 0 free): a better rank or a higher cover
@@ -32,7 +35,8 @@ MISSING_RANK = 1000  # a retriever that did not offer the candidate
 # ranked below weaker ones); with them it also ranked better on held-out folds.
 MONOTONE = {"keyword_rank": -1, "keyword_score": 1, "keyword_share": 1, "expanded_rank": -1, "expanded_share": 1,
             "dense_rank": -1, "dense_score": 1, "dense_gap": -1, "rrf": 1, "title_cover": 1, "heading_cover": 1,
-            "text_cover": 1, "intent_match": 1, "group_mismatch": -1}
+            "text_cover": 1, "intent_match": 1, "group_mismatch": -1, "precedent_best": 1, "precedent_count": 1,
+            "precedent_share": 1}
 
 
 @dataclass
@@ -55,6 +59,7 @@ class Candidate:
     title: str = ""
     headings: str = ""
     text: str = ""
+    vote: Vote | None = None  # what answered questions near this one said of it
 
 
 @dataclass
@@ -108,13 +113,16 @@ def feature_matrix(candidates: list[Candidate], cues: QuestionCues) -> np.ndarra
             "title_cover": _cover(words, c.title), "heading_cover": _cover(words, c.headings),
             "text_cover": _cover(words, c.text), "query_words": len(words),
             "intent_asked": float(bool(cues.intent_answers)), "intent_match": intent_match, "group_mismatch": mismatch,
+            "precedent_best": c.vote.best if c.vote else 0.0, "precedent_count": c.vote.count if c.vote else 0,
+            "precedent_share": c.vote.share if c.vote else 0.0,
         }
         rows.append([named[name] for name in FEATURES])  # by name: a feature added or moved cannot shift the rest
     return np.asarray(rows, dtype=np.float64).reshape(len(candidates), len(FEATURES))
 
 
 class Ranker:
-    """A trained LightGBM model over FEATURES; higher scores rank first."""
+    """A trained LightGBM model over FEATURES, or over some of them (a model from before the precedent
+    features reads the columns it names); higher scores rank first."""
 
     def __init__(self, model_text: str, source: str = ""):
         self.source = source
@@ -124,9 +132,12 @@ class Ranker:
                       if line.startswith("feature_names=")), None)
         if names is None:
             raise ConfigError(source or "ranker", "排序模型文件无效（不是 LightGBM 文本模型）")
-        if tuple(names) != FEATURES:
-            raise ConfigError(source or "ranker", f"排序模型的特征与本版本不符（{len(names)} 个特征），"
+        unknown = [n for n in names if n not in FEATURES]
+        if unknown:
+            raise ConfigError(source or "ranker", f"排序模型的特征与本版本不符（未知特征 {'、'.join(unknown[:3])}），"
                                                  "请用 `kb train` 重新训练")
+        self.features = tuple(names)
+        self._columns = [FEATURES.index(n) for n in names]
 
     @property
     def booster(self):
@@ -150,7 +161,7 @@ class Ranker:
     def score(self, features: np.ndarray) -> np.ndarray:
         if not len(features):
             return np.zeros(0)
-        return self.booster.predict(features, num_threads=1)
+        return self.booster.predict(features[:, self._columns], num_threads=1)
 
 
 DEFAULT_RANKER = Path(__file__).resolve().parents[1] / "data" / "trained" / "ranker.txt"

@@ -21,6 +21,7 @@ from kb.language.places import Place, places_in, relation
 from kb.language.query import QueryPlan, analyse, match_titles, normalise_title
 from kb.language.words import Glossary, Words
 from kb.search.fusion import ChunkKey, Group, Ranking, group_by_article, reciprocal_rank_fusion
+from kb.search.precedents import Precedents
 from kb.search.rank import Candidate, Evidence, QuestionCues, Ranker, feature_matrix, for_group
 from kb.search.relevance import RelevanceModel, states_answer
 from kb.store.db import Store, citation_from_row
@@ -42,6 +43,7 @@ class SearchSettings:
     keyword_weight: float = 1.0
     dense_weight: float = 1.0
     keyword_words: int = 10  # 0: every word (up to MAX_WORDS)
+    precedent_weight: float = 1.0  # answered questions' votes in reciprocal rank fusion
     max_query_chars: int = 500
 
 
@@ -53,7 +55,8 @@ class Searcher:
     def __init__(self, store: Store, vectors: Callable[[], VectorIndex], embed_query: Callable[[str], np.ndarray],
                  glossary: Glossary, words: Words, pool: Executor, settings: SearchSettings | None = None,
                  ranker: Ranker | None = None, home_place: Place | None = None,
-                 relevance: RelevanceModel | None = None):
+                 relevance: RelevanceModel | None = None,
+                 precedents: Callable[[], Precedents | None] | None = None):
         self.store = store
         self.vectors = vectors
         self.embed_query = embed_query
@@ -64,6 +67,8 @@ class Searcher:
         self.ranker = ranker  # learned fusion; None keeps reciprocal rank fusion
         self.home_place = home_place  # the office's place, for questions that name none
         self.relevance = relevance  # whether a hit answers at all; None: every hit counts
+        # questions already answered (the approved 口径库), as the search's model embeds them
+        self.precedents = precedents or (lambda: None)
 
     def analyse(self, query: str) -> QueryPlan:
         """The one reading of a query, with this knowledge base's glossary and words."""
@@ -186,6 +191,15 @@ class Searcher:
             query_vector, ranked = dense_found.result()
             rankings.append(Ranking("dense", [cid for cid, _ in ranked], s.dense_weight,
                                     [score for _, score in ranked], "dense"))
+        precedents = self.precedents() if mode == "hybrid" and query_vector is not None else None
+        if precedents:
+            votes = precedents.votes(query_vector)
+            ids, shares = precedents.ranked_chunks(votes)
+            if filters.active() or plan.phrases:  # the filters hold for what precedents bring too
+                keep = set(allowed.tolist())
+                ids, shares = [c for c in ids if c in keep], [v for c, v in zip(ids, shares) if c in keep]
+            if ids:
+                rankings.append(Ranking("precedent", ids, s.precedent_weight, shares, "precedent", votes))
         fused = reciprocal_rank_fusion(rankings, s.rrf_k)
         rows = self.store.chunks(list(fused))
         # the vector index may briefly hold ids a crashed run never committed: they have no row
@@ -216,6 +230,7 @@ class Searcher:
                 score = ranking.scores[rank] if rank < len(ranking.scores) else 0.0
                 if cid not in found:
                     found[cid] = Evidence(rank, score)
+        votes = next((r.votes for r in rankings if r.role == "precedent"), {})
         candidates = []
         for group in groups:
             row = rows[group.chunk_id]
@@ -223,7 +238,7 @@ class Searcher:
                     for role, found in evidence.items()}
             candidates.append(Candidate(best.get("keyword", Evidence()), best.get("expanded", Evidence()),
                                         best.get("dense", Evidence()), group.score, len(group.members),
-                                        row["title"], row["heading_path"], row["text"]))
+                                        row["title"], row["heading_path"], row["text"], votes.get(group.key)))
         cues = QuestionCues(list(plan.words), [tuple(i.answers) for i in plan.intents],
                             tuple(self.glossary.groups), plan.names_group)
         return feature_matrix(candidates, cues)

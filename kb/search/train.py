@@ -31,10 +31,11 @@ from kb.language.query import analyse, chinese_number, normalise_title
 from kb.language.words import Glossary
 from kb.models.adapter import AdapterSettings, adapt, read_adapter_weight, train_adapter
 from kb.search.metrics import score
+from kb.search.precedents import Precedents
 from kb.search.rank import Ranker, RankerSettings, train_ranker
 
 Key = tuple[str, str]  # (normalised law title, article)
-PIECES = ("adapter", "ranker", "terms")  # what training can learn
+PIECES = ("adapter", "ranker", "terms", "log")  # what training can learn; log: the ranker with precedents
 _NUMERAL = re.compile(r"[第零〇一二三四五六七八九十百千万两条款项]+")  # pieces of article numbers, not terms
 _NAMED_ARTICLE = re.compile(rf"^(.+?)({ARTICLE})$")
 
@@ -99,6 +100,8 @@ class Trained:
     weight: np.ndarray | None = None  # the query adapter
     ranker: str = ""  # LightGBM model text
     terms: dict[str, list[str]] = field(default_factory=dict)  # mined: plain word → statute words
+    ranker_log: str = ""  # the ranker trained with the other questions as precedents (kb.search.precedents)
+    precedents: Precedents | None = None  # the training questions, for the questions scored after
 
 
 def mine_terms(questions: list[list[str]], answers: list[str], answer_words: list[list[str]],
@@ -163,6 +166,7 @@ class Trainer:
         self.pairs = [p for p in pairs if any(k in rows_of_key for k in p.relevant)]
         self.questions = len(pairs)
         self.positives = [sorted({r for k in p.relevant for r in rows_of_key.get(k, [])}) for p in self.pairs]
+        self.chunks_of_key = {k: [int(ids[r]) for r in rows] for k, rows in rows_of_key.items()}
         self.texts = [self._embedded_text(p.query) for p in self.pairs]
         bar = tqdm(self.texts, desc="问题向量", unit="个", disable=not progress, leave=False)
         self.base = {t: kb.embedder.encode_query(t, adapted=False) for t in bar}
@@ -199,8 +203,17 @@ class Trainer:
         return train_adapter(queries, [self.positives[i] for i in idx], self.passages, self.adapter_settings,
                              self.start)
 
-    def _features(self, idx: list[int], weight: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    def precedents(self, idx: list[int], weight: np.ndarray | None) -> Precedents:
+        """These questions as answered questions (a log of approved answers), as `weight` embeds them."""
+        vectors = np.vstack([self.base[self.texts[i]] for i in idx])
+        vectors = adapt(vectors, weight) if weight is not None else vectors
+        answers = [list(self.pairs[i].relevant) for i in idx]
+        return Precedents(vectors, answers, {k: self.chunks_of_key.get(k, []) for keys in answers for k in keys})
+
+    def _features(self, idx: list[int], weight: np.ndarray,
+                  precedents: Precedents | None = None) -> tuple[list[np.ndarray], list[np.ndarray]]:
         self.searcher.embed_query = self._query_vector(weight)
+        self.searcher.precedents = lambda: precedents
         features, labels = [], []
         for i in tqdm(idx, desc="候选特征", unit="问", disable=not self.progress, leave=False):
             keys, matrix = self.searcher.candidates(self.pairs[i].query)
@@ -209,25 +222,37 @@ class Trainer:
             labels.append(np.array([1.0 if k in relevant else 0.0 for k in keys]))
         return features, labels
 
-    def fit(self, idx: list[int], folds: int = 5, seed: int = 0, pieces: tuple[str, ...] = PIECES) -> Trained:
+    def fit(self, idx: list[int], folds: int = 5, seed: int = 0,
+            pieces: tuple[str, ...] = ("adapter", "ranker", "terms")) -> Trained:
         """The adapter and the mined terms on all of `idx`; the ranker on candidates each question's
         out-of-fold adapter retrieved. `pieces` says which to train."""
         trained = Trained()
-        if "ranker" in pieces:
-            features, labels = [], []
+        rankers = [name for name in ("ranker", "log") if name in pieces]
+        if rankers:
+            features: dict[str, list] = {name: [] for name in rankers}
+            labels: dict[str, list] = {name: [] for name in rankers}
             for part in split(idx, folds, seed):
                 held = set(part)
                 rest = [i for i in idx if i not in held]
-                f, y = self._features(part, self.adapter(rest))
-                features += f
-                labels += y
-            if not any(len(y) and y.max() > 0 for y in labels):
-                raise TrainingError("问答对", "没有一个问题的相关条文出现在检索候选中，无法训练排序")
-            trained.ranker = train_ranker(features, labels, self.ranker_settings)
+                weight = self.adapter(rest)
+                for name in rankers:  # with "log", each question's precedents are the other part's questions
+                    f, y = self._features(part, weight, self.precedents(rest, weight) if name == "log" else None)
+                    features[name] += f
+                    labels[name] += y
+            for name in rankers:
+                if not any(len(y) and y.max() > 0 for y in labels[name]):
+                    raise TrainingError("问答对", "没有一个问题的相关条文出现在检索候选中，无法训练排序")
+                model = train_ranker(features[name], labels[name], self.ranker_settings)
+                if name == "log":
+                    trained.ranker_log = model
+                else:
+                    trained.ranker = model
         if "adapter" in pieces:
             trained.weight = self.adapter(idx)
         if "terms" in pieces:
             trained.terms = self.terms(idx)
+        if "log" in pieces:
+            trained.precedents = self.precedents(idx, trained.weight)
         return trained
 
     def evaluate(self, idx: list[int], trained: Trained | None, methods: dict[str, tuple]) -> dict[str, list]:
@@ -235,13 +260,18 @@ class Trainer:
         name → (mode, adapter, ranker, terms), the last three saying which trained pieces it uses."""
         searcher, glossary = self.searcher, self.kb.searcher.glossary
         runs: dict[str, list] = {name: [] for name in methods}
-        for name, (mode, adapted, learned, *mined) in methods.items():
+        for name, (mode, adapted, learned, *rest) in methods.items():
+            mined, logged = (rest + [False, False])[:2]
+            searcher.precedents = lambda: None
             if adapted == "current":
                 searcher.embed_query, searcher.ranker = self.kb.searcher.embed_query, self.kb.searcher.ranker
             else:
                 searcher.embed_query = self._query_vector(trained.weight if adapted and trained else None)
-                searcher.ranker = Ranker(trained.ranker) if learned and trained else None
-            searcher.glossary = with_terms(glossary, trained.terms if mined and mined[0] and trained else {})
+                model = (trained.ranker_log if logged else trained.ranker) if learned and trained else ""
+                searcher.ranker = Ranker(model) if model else None
+                if logged and trained:
+                    searcher.precedents = lambda: trained.precedents
+            searcher.glossary = with_terms(glossary, trained.terms if mined and trained else {})
             for i in idx:
                 hits = searcher.search(self.pairs[i].query, k=100, mode=mode)
                 ranked = list(dict.fromkeys((normalise_title(h.citation.title), h.article) for h in hits))
@@ -281,6 +311,16 @@ METHODS = {
     "hybrid+adapter": ("hybrid", True, False),
     "hybrid+ranker": ("hybrid", False, True),
     "hybrid+adapter+ranker": ("hybrid", True, True),
+}
+
+
+# The window's log (approved answers; here the other folds' questions) as precedents: votes that join
+# the candidates, and ranker features (bench.stard --cv 5 --log)
+LOG_METHODS = {
+    "hybrid": ("hybrid", False, False),
+    "hybrid+adapter+ranker": ("hybrid", True, True),
+    "hybrid+adapter+log": ("hybrid", True, False, False, True),  # the votes in rank fusion alone
+    "hybrid+adapter+ranker+log": ("hybrid", True, True, False, True),
 }
 
 

@@ -6,6 +6,7 @@ import json
 import sqlite3
 from dataclasses import dataclass, field
 
+from kb.language.query import normalise_title
 from kb.store.db import Store
 
 DRAFT, APPROVED = "draft", "approved"
@@ -78,3 +79,17 @@ def log(store: Store, since: str = "", until: str = "") -> list[dict]:
         "SELECT * FROM answer_log WHERE (? = '' OR at >= ?) AND (? = '' OR at < date(?, '+1 day')) ORDER BY id",
         (since, since, until, until))
     return [dict(r) for r in rows]
+
+
+def article_chunks(store: Store, keys: set[tuple[str, str]]) -> dict[tuple[str, str], list[int]]:
+    """The chunks of each article named by (normalised title, article), in every stored version."""
+    titles = {title for title, _ in keys}
+    out: dict[tuple[str, str], list[int]] = {}
+    for doc_id, title, _ in store.titles():
+        law = normalise_title(title)
+        if law in titles:
+            for cid, article in store.conn.execute(
+                    "SELECT id, article FROM chunks WHERE doc_id = ? AND article != ''", (doc_id,)):
+                if (law, article) in keys:
+                    out.setdefault((law, article), []).append(cid)
+    return out

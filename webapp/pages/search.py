@@ -6,9 +6,10 @@ import streamlit as st
 
 from kb.config import Config
 from kb.errors import QueryError
+from kb.language.query import ArticleRef, normalise_title
 from kb.library.knowledge_base import KnowledgeBase
 from kb.types import Filters, Hit
-from webapp.common import cached, hit_card, open_document, sidebar_filters
+from webapp.common import cached, confirm_answer, doc_label, hit_card, open_document, sidebar_filters
 from webapp.render import escape, highlight_terms
 
 # Each example works on the bundled corpus (tests/test_app.py runs them): a question, a citation, a quoted phrase.
@@ -29,7 +30,8 @@ def search_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
 
     try:
         plan = kb.analyse(query)  # read once: the search, the notes below and the highlighting use it
-        hits, seconds = cached("search_result", (query, repr(filters), mode, kb.generation),
+        hits, seconds = cached("search_result", (query, repr(filters), mode, kb.generation,
+                                                 kb.answer_book.generation()),
                                lambda: kb.search(plan, k=10, filters=filters, mode=mode))
     except QueryError as exc:
         st.warning(escape(exc.reason))
@@ -59,7 +61,27 @@ def search_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
         if compact:
             hit_line(hit, n)
         else:
-            hit_card(kb, hit, n, terms, "s")
+            hit_card(kb, hit, n, terms, "s", question=query)
+    if hits and not plan.bare_citation:
+        pick_the_answer(kb, query, docs)
+
+
+def pick_the_answer(kb: KnowledgeBase, question: str, docs: list[dict]) -> None:
+    """When no card holds the answer, the clerk names the article that does (for the 口径库)."""
+    rules = {d["id"]: d for d in docs if d["doc_type"] == "regulation"}
+    if not rules:
+        return
+    with st.expander("正确答案不在结果中？指定条文"):
+        with st.form("pick_answer", border=False):
+            doc_id = st.selectbox("法规", list(rules), format_func=lambda i: doc_label(rules[i]), index=None,
+                                  placeholder="请选择法规")
+            article = st.text_input("条号", placeholder="例如：第十一条 或 11")
+            if st.form_submit_button("记入口径库"):
+                if doc_id is None or not article.strip():
+                    st.warning("请选择法规并填写条号")
+                    return
+                ref = ArticleRef(normalise_title(rules[doc_id]["title"]), article.strip())
+                confirm_answer(kb, None, question, ref)  # the page holds the lock
 
 
 def empty_reason(kb: KnowledgeBase, query: str, filters: Filters, mode: str) -> str:
