@@ -40,7 +40,7 @@ def build(questions: list[dict], work: Path, precision: str):
     if files.exists():
         shutil.rmtree(files)
     shutil.copytree(ROOT / "corpus", files / "bundled")
-    for path in sorted({q["file"] for q in questions if not q["file"].startswith("corpus/")}):
+    for path in sorted({q["file"] for q in questions if q["file"] and not q["file"].startswith("corpus/")}):
         (files / "local").mkdir(parents=True, exist_ok=True)
         shutil.copy(LOCAL / path, files / "local" / Path(path).name)
     kb = open_kb(work / "kb", model_dir=CACHE / "models", precision=precision)

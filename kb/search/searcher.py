@@ -281,8 +281,34 @@ class Searcher:
 
 def place_order(groups: list[Group], rows: dict, places: list[Place]) -> list[Group]:
     """The asked places' rules (and those within them) and national rules first; other places'
-    rules after them, in their own order: demoted, never hidden."""
-    return sorted(groups, key=lambda g: elsewhere(rows[g.chunk_id], places))
+    rules after them, in their own order: demoted, never hidden. Within the first, the place's own
+    rule implementing a national law comes before that law (own_rules_first)."""
+    return own_rules_first(sorted(groups, key=lambda g: elsewhere(rows[g.chunk_id], places)), rows, places)
+
+
+OWN_RULE_DEPTH = 10  # how far down a place's own implementing rule is looked for
+
+
+def own_rules_first(groups: list[Group], rows: dict, places: list[Place]) -> list[Group]:
+    """A place's rule whose title holds a national law's (上海市志愿服务条例 for 志愿服务条例, 北京市实施
+    《残疾人保障法》办法 for 残疾人保障法) says concretely, for that place, what the law says in
+    general: its best article found among the first OWN_RULE_DEPTH comes just before the law's
+    first article. A local rule on another subject, or another place's, stays where it ranked."""
+    out = list(groups)
+    moved: set[str] = set()
+    for i in range(min(OWN_RULE_DEPTH, len(out))):
+        row = rows[out[i].chunk_id]
+        law = normalise_title(row["title"])
+        if row["jurisdiction"] or law in moved or len(law) < 4:
+            continue
+        for j in range(i + 1, min(OWN_RULE_DEPTH, len(out))):
+            local = rows[out[j].chunk_id]
+            if (local["jurisdiction"] and law in normalise_title(local["title"])
+                    and any(relation(Place(local["jurisdiction"]), p) in ("same", "narrower") for p in places)):
+                out.insert(i, out.pop(j))
+                moved.add(law)
+                break
+    return out
 
 
 def elsewhere(row, places: list[Place]) -> bool:
