@@ -470,3 +470,28 @@ def test_an_old_knowledge_base_gets_jurisdictions_when_opened(tmp_path, minilm_c
         assert {d["title"]: d["jurisdiction"] for d in reopened.documents()}[SH] == SH_CODE
     finally:
         reopened.close()
+
+
+def test_a_places_own_rule_implementing_a_national_law_comes_before_that_law():
+    """上海市志愿服务条例 says for 上海 what 志愿服务条例 says in general: asked in 上海 (named or as the
+    office's home), its best article comes just before the national law's first one. Another place's
+    rule keeps its rank, after them."""
+    from kb.search.fusion import Group
+    from kb.search.searcher import place_order
+
+    shanghai, beijing = place_by_name("上海市"), place_by_name("北京市")
+    rows = {1: {"title": "志愿服务条例", "jurisdiction": ""},
+            2: {"title": "中华人民共和国慈善法", "jurisdiction": ""},
+            3: {"title": "北京市志愿服务促进条例", "jurisdiction": beijing.code},
+            4: {"title": "上海市志愿服务条例", "jurisdiction": shanghai.code},
+            5: {"title": "上海市慈善条例", "jurisdiction": shanghai.code},
+            6: {"title": "志愿服务条例", "jurisdiction": ""}}
+    groups = [Group((rows[i]["title"], f"第{i}条"), 1.0 / i, i, set(), "") for i in rows]
+
+    def order(place) -> list[int]:
+        return [g.chunk_id for g in place_order(groups, rows, [place])]
+
+    # 上海: its 志愿服务条例 before the national one, its 慈善条例 before 慈善法; 北京's rule goes last
+    assert order(shanghai) == [4, 1, 5, 2, 6, 3]
+    # 北京: its own 志愿服务 rule moves up; 上海's go last
+    assert order(beijing) == [3, 1, 2, 6, 4, 5]

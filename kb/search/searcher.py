@@ -10,6 +10,7 @@ lists and builds the hits.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -287,23 +288,35 @@ def place_order(groups: list[Group], rows: dict, places: list[Place]) -> list[Gr
 
 
 OWN_RULE_DEPTH = 10  # how far down a place's own implementing rule is looked for
+_KIND = re.compile(r"(?:暂行)?(?:实施细则|实施办法|办法|条例|规定|细则|法)$")
+
+
+def same_subject(law: str, local: str) -> bool:
+    """Whether a local rule's title holds the national law's subject, its title without its kind:
+    four characters of it in a row, or all of a shorter one (慈善法 → 慈善 in 上海市慈善条例;
+    城市居民委员会组织法 → 居民委员会 in 上海市居民委员会工作条例)."""
+    subject = _KIND.sub("", law)
+    if len(subject) < 2:
+        return False
+    chars = min(4, len(subject))
+    return any(subject[i:i + chars] in local for i in range(len(subject) - chars + 1))
 
 
 def own_rules_first(groups: list[Group], rows: dict, places: list[Place]) -> list[Group]:
-    """A place's rule whose title holds a national law's (上海市志愿服务条例 for 志愿服务条例, 北京市实施
-    《残疾人保障法》办法 for 残疾人保障法) says concretely, for that place, what the law says in
-    general: its best article found among the first OWN_RULE_DEPTH comes just before the law's
-    first article. A local rule on another subject, or another place's, stays where it ranked."""
+    """A place's rule on a national law's subject (same_subject: 上海市志愿服务条例 for 志愿服务条例,
+    上海市慈善条例 for 慈善法) says concretely, for that place, what the law says in general: its best
+    article found among the first OWN_RULE_DEPTH comes just before the law's first article. Another
+    place's rule stays where it ranked."""
     out = list(groups)
     moved: set[str] = set()
     for i in range(min(OWN_RULE_DEPTH, len(out))):
         row = rows[out[i].chunk_id]
         law = normalise_title(row["title"])
-        if row["jurisdiction"] or law in moved or len(law) < 4:
+        if row["jurisdiction"] or law in moved:
             continue
         for j in range(i + 1, min(OWN_RULE_DEPTH, len(out))):
             local = rows[out[j].chunk_id]
-            if (local["jurisdiction"] and law in normalise_title(local["title"])
+            if (local["jurisdiction"] and same_subject(law, normalise_title(local["title"]))
                     and any(relation(Place(local["jurisdiction"]), p) in ("same", "narrower") for p in places)):
                 out.insert(i, out.pop(j))
                 moved.add(law)
