@@ -8,7 +8,7 @@ rules (bench/data/window_questions.jsonl; how it was written: bench/data/window_
 The knowledge base is the bundled corpus plus the local rules the questions are over (copied
 from ../shared/corpus-local), built the way a user would. Each question is asked as at a window
 in its place (`home`: the office's region). Reports top-1, top-3, top-10 and MRR@10 of the
-answerable questions, and how many unanswerable ones `kb ask` says it found."""
+answerable questions, and the share of answerable and of unanswerable ones `kb ask` says it found."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def build(questions: list[dict], work: Path, precision: str):
 
 
 def first_cards(kb, questions: list[dict]) -> dict:
-    ranks, found_unanswerable, misses, seconds = [], [], [], []
+    ranks, found_unanswerable, found_answerable, misses, seconds = [], [], [], [], []
     for q in questions:
         kb.searcher.home_place = place_by_name(q["home"]) if q.get("home") else None
         wanted = {(normalise_title(r["title"]), r["article"]) for r in q["relevant"]}
@@ -66,6 +66,7 @@ def first_cards(kb, questions: list[dict]) -> dict:
         keys = [(normalise_title(h.citation.title), h.article) for h in hits]
         rank = next((n for n, key in enumerate(keys, 1) if key in wanted), None)
         ranks.append(rank)
+        found_answerable.append(kb.ask(q["query"]).found)
         if rank != 1:
             misses.append({"query": q["query"], "wanted": sorted(wanted), "first": keys[0] if keys else None,
                            "rank": rank})
@@ -75,7 +76,7 @@ def first_cards(kb, questions: list[dict]) -> dict:
         "top3": round(sum(r is not None and r <= 3 for r in ranks) / n, 3),
         "top10": round(sum(r is not None for r in ranks) / n, 3),
         "mrr@10": round(sum(1 / r for r in ranks if r) / n, 3),
-        "unanswerable": len(found_unanswerable),
+        "answerable_found": round(sum(found_answerable) / n, 3), "unanswerable": len(found_unanswerable),
         "unanswerable_found": round(sum(found_unanswerable) / max(len(found_unanswerable), 1), 3),
         "mean_ms": round(1000 * sum(seconds) / max(len(seconds), 1), 1), "misses": misses,
     }

@@ -82,6 +82,7 @@ def test_fit_keeps_the_asked_share_of_answerable_questions():
     ("婚姻登记处周六上班吗", ["时刻"]), ("民政局几点上班", ["时刻"]), ("婚姻登记处的电话是多少", ["联系方式"]),
     ("救助站的地址在哪里", ["地址"]), ("火化收费多少钱", ["金额"]), ("救助站管几天", ["时长"]),
     ("低保怎么申请", []), ("离婚要带什么材料", []), ("上班途中受伤算工伤吗", []),
+    ("敬老日是哪一天", ["日子"]), ("低保申请表在哪里下载", ["线上渠道"]), ("结婚登记能在网上预约吗", ["线上渠道"]),
 ])
 def test_asked_kinds_of_fact(question, kinds):
     assert asked_types(question) == kinds
@@ -91,3 +92,6 @@ def test_a_passage_answers_a_fact_question_only_when_it_states_such_a_fact():
     assert states_answer("救助站管几天", "救助站应当在受助人员入站后十日内……")
     assert not states_answer("救助站管几天", "救助站应当根据受助人员的需要提供下列救助")
     assert states_answer("低保怎么申请", "任何文字")  # no kind of fact asked
+    assert states_answer("敬老日是哪一天", "每年农历九月初九为本市敬老日")
+    assert not states_answer("低保申请表在哪里下载", "申请最低生活保障，应当向户籍所在地的乡镇人民政府提出")
+    assert states_answer("低保申请表在哪里下载", "申请人可以通过政务服务平台在线提交申请")

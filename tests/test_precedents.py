@@ -43,3 +43,12 @@ def test_votes_become_named_features():
     col = {name: i for i, name in enumerate(FEATURES)}
     assert abs(rows[0, col["precedent_best"]] - 0.93) < 1e-6
     assert rows[0, col["precedent_count"]] == 3 and rows[1, col["precedent_share"]] == 0.0
+
+
+def test_the_same_question_is_one_at_the_bar_nearest_first():
+    law = "婚姻登记条例"
+    precedents = Precedents(np.vstack([unit(1, 0.05, 0), unit(1, 0.5, 0), unit(1, 0, 0.01)]),
+                            [[(law, "第五条")], [(law, "第七条")], [(law, "第十一条")]])
+    asked = unit(1, 0, 0)
+    assert precedents.answered(asked) == [(law, "第十一条"), (law, "第五条")]  # 第七条's question is not as close
+    assert precedents.answered(asked, at_least=0.999) == [(law, "第十一条")]

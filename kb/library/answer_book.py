@@ -21,7 +21,7 @@ import numpy as np
 from ingest import DOC_TYPES
 from kb.errors import AnswerError, StudyKBError
 from kb.language.query import ArticleRef, normalise_title
-from kb.search.precedents import Precedents
+from kb.search.precedents import SAME_QUESTION, Precedents
 from kb.search.train import article_name, read_pairs
 from kb.store import answers as rows
 from kb.store.answers import APPROVED, DRAFT, AnswerItem
@@ -29,13 +29,7 @@ from kb.types import Filters, Hit
 
 __all__ = ["STATES", "AnswerBook", "AnswerItem"]
 
-# How close (cosine of the shipped query model's vectors, int8) a question must be to an approved
-# one to take its answer. Window paraphrases measured .94-.96 (办结婚登记需要带什么证件 against
-# 结婚登记要带哪些证件), different questions on one topic .64 (低保怎么申请 against 家里困难想吃低保该找谁).
-# STARD's questions are finer: of the train questions whose nearest other question is at .90 or
-# more, 58% share an article with it (46% at .80), so the bar stays high; below it, the ranker's
-# own order stands.
-MATCH = 0.9
+MATCH = SAME_QUESTION  # how close a question must be to an approved one to take its answer
 STATES = {DRAFT: "待审核", APPROVED: "已审核", "recheck": "待复核"}
 QUESTION_CHARS = 200
 

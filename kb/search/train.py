@@ -261,7 +261,7 @@ class Trainer:
         searcher, glossary = self.searcher, self.kb.searcher.glossary
         runs: dict[str, list] = {name: [] for name in methods}
         for name, (mode, adapted, learned, *rest) in methods.items():
-            mined, logged = (rest + [False, False])[:2]
+            mined, logged, same_first = (rest + [False, False, False])[:3]
             searcher.precedents = lambda: None
             if adapted == "current":
                 searcher.embed_query, searcher.ranker = self.kb.searcher.embed_query, self.kb.searcher.ranker
@@ -275,6 +275,9 @@ class Trainer:
             for i in idx:
                 hits = searcher.search(self.pairs[i].query, k=100, mode=mode)
                 ranked = list(dict.fromkeys((normalise_title(h.citation.title), h.article) for h in hits))
+                if same_first and trained and trained.precedents:  # as AnswerBook.first: the same question's answer
+                    first = trained.precedents.answered(searcher.embed_query(self.texts[i]))
+                    ranked = first + [key for key in ranked if key not in first]
                 runs[name].append((ranked, [{k} for k in dict.fromkeys(self.pairs[i].relevant)]))
         searcher.glossary = glossary
         return runs
@@ -321,6 +324,7 @@ LOG_METHODS = {
     "hybrid+adapter+ranker": ("hybrid", True, True),
     "hybrid+adapter+log": ("hybrid", True, False, False, True),  # the votes in rank fusion alone
     "hybrid+adapter+ranker+log": ("hybrid", True, True, False, True),
+    "hybrid+adapter+ranker+log+same": ("hybrid", True, True, False, True, True),  # and the same question's first
 }
 
 
