@@ -170,3 +170,17 @@ def test_the_cli_confirms_approves_lists_and_exports(kb, tmp_path, minilm_dir, c
     capsys.readouterr()
     assert main(["--data", data, "--model", str(minilm_dir), "answers", "confirm", "只有问题"]) == 1
     assert "用法：kb answers confirm" in capsys.readouterr().err
+
+
+def test_logging_an_unanswered_question_never_stands_in_the_way_of_the_answer(kb):
+    import sqlite3
+
+    other = sqlite3.connect(kb.config.db_path, timeout=0)
+    other.execute("BEGIN IMMEDIATE")  # another process writing, past SQLite's wait
+    try:
+        kb.store.conn.execute("PRAGMA busy_timeout = 100")
+        kb.answer_book.log_unanswered("明天会不会下雨")  # not logged, and no error
+    finally:
+        other.rollback()
+        other.close()
+    assert rows.log(kb.store) == []

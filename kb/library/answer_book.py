@@ -11,6 +11,8 @@ Import and export use the `{"query", "relevant": [{"title", "article"}]}` lines 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import sqlite3
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
@@ -28,6 +30,7 @@ from kb.store.answers import APPROVED, DRAFT, AnswerItem
 from kb.types import Filters, Hit
 
 __all__ = ["STATES", "AnswerBook", "AnswerItem"]
+log = logging.getLogger(__name__)
 
 MATCH = SAME_QUESTION  # how close a question must be to an approved one to take its answer
 STATES = {DRAFT: "待审核", APPROVED: "已审核", "recheck": "待复核"}
@@ -99,8 +102,12 @@ class AnswerBook:
         return item_id
 
     def log_unanswered(self, question: str, actor: str = "") -> None:
-        """A question nothing answered (未命中): the librarian's list of what to fill."""
-        rows.log_question(self.store, actor or self.default_actor(), _question(question), False)
+        """A question nothing answered (未命中): the librarian's list of what to fill. Never in the way
+        of the answer: while another process holds the write lock past SQLite's wait, it is not logged."""
+        try:
+            rows.log_question(self.store, actor or self.default_actor(), _question(question), False)
+        except (sqlite3.OperationalError, AnswerError) as exc:
+            log.warning("未命中的问题未记录（%s）", exc)
 
     def approve(self, item_id: int, actor: str = "", review_due: str = "", text: str | None = None) -> int:
         """An editor's 审核: the item counts from now, with the laws as they stand. A draft whose
