@@ -305,6 +305,43 @@ def test_no_english_in_the_top_bar_or_its_menu(page):
     assert {content for _, content in shown} == {'"年"', '"月"', '"日"'}
 
 
+def test_a_clerk_confirms_an_editor_approves_and_a_paraphrase_gets_it_first(page, app_server):
+    """The 口径库 end to end: 答对了 on a card, 审核通过 by a signed-in editor, then a clerk's paraphrase
+    of the question puts that article first, marked 本窗口已确认."""
+    from kb.library.auth import Users
+
+    users_file = app_server.data / "users.toml"
+    Users(users_file).add("wang", "editor", "正确的密码12345")
+    try:
+        page.reload()  # the sign-in appears from the next run on
+        page.get_by_label("检索内容").wait_for()
+        sidebar = page.locator("[data-testid='stSidebar']")
+        sidebar.get_by_text("登录（上传、删除、恢复需要）").click()
+        sidebar.get_by_label("用户名").fill("wang")
+        sidebar.get_by_label("密码").fill("正确的密码12345")
+        sidebar.get_by_role("button", name="登录").click()
+        sidebar.get_by_text("已登录：wang").wait_for()
+        search(page, "结婚登记要带哪些证件")
+        card = page.locator("[class*='st-key-s-card-']").filter(has_text="婚姻登记条例").filter(
+            has_text="第五条 办理结婚登记").first
+        card.get_by_role("button", name="答对了").click()
+        page.get_by_text("已记入口径库").wait_for()
+        go(page, "口径库")
+        page.get_by_role("button", name="审核通过").click()
+        page.get_by_role("tab", name=re.compile("已审核（1）")).wait_for()
+        go(page, "检索")
+        search(page, "办结婚登记需要带什么证件")
+        first = page.locator(".st-key-s-card-1")
+        assert "第五条" in first.inner_text() and "本窗口已确认" in first.inner_text()
+        assert page.outside == []
+    finally:
+        users_file.unlink(missing_ok=True)
+        kb = KnowledgeBase(Config.load(app_server.data))
+        for item in kb.answer_book.items():
+            kb.answer_book.remove(item.id)
+        kb.close()
+
+
 def test_the_library_table_fits_a_1366_pixel_screen(page):
     """An office PC's screen: every column of the library table is seen without scrolling sideways."""
     page.set_viewport_size({"width": 1366, "height": 768})
