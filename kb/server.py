@@ -43,10 +43,13 @@ MAX_FILES_PER_UPLOAD = 20  # with max_file_mb, the most one upload request may c
 DocId = Annotated[int, PathParam(ge=1, le=MAX_ID, description="编号")]
 
 
+ARTICLE_PATTERN = r"^(第?[0-9]{1,4}条?|第[零〇一二三四五六七八九十百千]+条(之[一二三四五六七八九十]+)?)$"
+
+
 class Confirmed(BaseModel):
     question: str = Field(min_length=1, max_length=200, description="问题")
     title: str = Field(min_length=1, max_length=200, description="法规名称")
-    article: str = Field(min_length=1, max_length=20, description="条号：第十一条 或 11")
+    article: str = Field(min_length=1, max_length=20, pattern=ARTICLE_PATTERN, description="条号：第十一条 或 11")
 
 
 class Review(BaseModel):
@@ -183,10 +186,13 @@ def create_app(config: Config, kb: KnowledgeBase | None = None, local_only: bool
             return kb.search_json(q, k=k, filters=filters, mode=mode)
 
     @app.get("/api/ask")
-    def ask(q: Annotated[str, Query(min_length=1, max_length=2000)],
+    def ask(request: Request, q: Annotated[str, Query(min_length=1, max_length=2000)],
             filters: Filters = Depends(request_filters)) -> dict:  # noqa: B008
+        # an unanswered question goes into the 未命中 list only from someone who may be asked about it
+        # (anyone may read; a GET from any web page must not fill the list)
+        logged = not Users(config.users_path).configured or reader_signed_in(request)
         with lock:
-            return kb.ask(q, filters=filters).to_dict()
+            return kb.ask(q, filters=filters, log_unanswered=logged).to_dict()
 
     @app.get("/api/documents")
     def documents(request: Request) -> list[dict]:
@@ -261,17 +267,21 @@ def create_app(config: Config, kb: KnowledgeBase | None = None, local_only: bool
         return as_editor(request, lambda actor: {"restored": doc_id, "title": writer.restore(doc_id, actor=actor)})
 
     @app.get("/api/answers")
-    def answers(state: Annotated[str, Query(pattern="^(|draft|approved|recheck)$",
+    def answers(request: Request,
+                state: Annotated[str, Query(pattern="^(|draft|approved|recheck)$",
                                             description="draft 待审核、approved 已审核、recheck 待复核；空：全部")] = ""
                 ) -> list[dict]:
-        """The 口径库: each item with its state (待审核 / 已审核 / 待复核) and why it is to be rechecked."""
+        """The 口径库: each item with its state (待审核 / 已审核 / 待复核) and why it is to be rechecked.
+        It names colleagues and holds citizens' questions: when users exist, for signed-in users only."""
+        editor(request, role="reader")
         with lock:
             return [kb.answer_book.to_dict(i) for i in kb.answer_book.items(state)]
 
     @app.get("/api/answers/stats")
-    def answer_stats(since: Annotated[str, Query(alias="from", max_length=10)] = "",
+    def answer_stats(request: Request, since: Annotated[str, Query(alias="from", max_length=10)] = "",
                      until: Annotated[str, Query(alias="to", max_length=10)] = "") -> dict:
-        """热点问题, 未命中 and confirmations per week."""
+        """热点问题, 未命中 and confirmations per week (signed-in users only, when users exist)."""
+        editor(request, role="reader")
         with lock:
             return kb.answer_book.statistics(since, until)
 

@@ -495,3 +495,11 @@ def test_a_places_own_rule_implementing_a_national_law_comes_before_that_law():
     assert order(shanghai) == [4, 1, 5, 2, 6, 3]
     # 北京: its own 志愿服务 rule moves up; 上海's go last
     assert order(beijing) == [3, 1, 2, 6, 4, 5]
+
+
+def test_only_laws_and_rules_share_a_subject():
+    from kb.search.searcher import same_subject
+
+    assert same_subject("慈善法", "上海市慈善条例") and same_subject("城市居民委员会组织法", "上海市居民委员会工作条例")
+    assert not same_subject("关于进一步加强养老服务工作的意见", "上海市关于进一步加强基层治理的意见")
+    assert not same_subject("慈善法", "上海市志愿服务条例")

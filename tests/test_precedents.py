@@ -52,3 +52,17 @@ def test_the_same_question_is_one_at_the_bar_nearest_first():
     asked = unit(1, 0, 0)
     assert precedents.answered(asked) == [(law, "第十一条"), (law, "第五条")]  # 第七条's question is not as close
     assert precedents.answered(asked, at_least=0.999) == [(law, "第十一条")]
+
+
+def test_a_ranker_trained_before_the_votes_reads_only_its_own_columns():
+    """The shipped ranker names the features it was trained on; the votes' columns change nothing for it."""
+    from kb.search.precedents import Vote
+    from kb.search.rank import DEFAULT_RANKER, Evidence, Ranker
+
+    ranker = Ranker.load(DEFAULT_RANKER)
+    assert "precedent_best" not in ranker.features and set(ranker.features) < set(FEATURES)
+    cues = QuestionCues(["低保", "申请"])
+    plain = [Candidate(Evidence(0, 9.0), dense=Evidence(1, 0.8), title="社会救助暂行办法", text="申请最低生活保障"),
+             Candidate(Evidence(3, 4.0), dense=Evidence(0, 0.85), title="社会救助暂行办法", text="低保标准")]
+    voted = [Candidate(**{**c.__dict__, "vote": Vote(0.95, 4, 0.9)}) for c in plain]
+    assert ranker.score(feature_matrix(plain, cues)).tolist() == ranker.score(feature_matrix(voted, cues)).tolist()

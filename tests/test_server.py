@@ -237,14 +237,21 @@ def test_with_users_configured_changes_need_a_token_with_the_role(api, capsys, m
                    {**as_json, "Authorization": f"Bearer {reader}"})[0] == 403
         assert get(url, f"/api/answers/{item}/approve", "POST", b"{}",
                    {**as_json, "Authorization": f"Bearer {editor}"})[0] == 200
-        [listed] = get(url, "/api/answers" + query(state="approved"))[1]
+        assert get(url, "/api/answers")[0] == 401  # colleagues' names and citizens' questions: signed in only
+        as_clerk = {"Authorization": f"Bearer {reader}"}
+        [listed] = get(url, "/api/answers" + query(state="approved"), headers=as_clerk)[1]
         assert listed["articles"][0]["article"] == "第十一条" and listed["created_by"] == "li"
         assert listed["reviewed_by"] == "zhang" and listed["state_label"] == "已审核"
         first = get(url, "/api/search" + query(q="低保怎么申请", k=1))[1]["hits"][0]
         assert first["approved_answer"] and first["article"] == "第十一条"
-        assert get(url, "/api/answers/stats")[1]["confirmed_per_week"][0][1] == 1
+        assert get(url, "/api/answers/stats", headers=as_clerk)[1]["confirmed_per_week"][0][1] == 1
+        bad = json.dumps({"question": "低保怎么申请", "title": "社会救助暂行办法", "article": "9" * 20}).encode()
+        assert get(url, "/api/answers/confirm", "POST", bad, {**as_json, **as_clerk})[0] == 422
+        absent = json.dumps({"question": "低保怎么申请", "title": "社会救助暂行办法", "article": "第九百条"}).encode()
+        status, refused = get(url, "/api/answers/confirm", "POST", absent, {**as_json, **as_clerk})
+        assert status == 400 and "文库中没有这一条" in refused["error"]
         assert get(url, f"/api/answers/{item}", "DELETE", headers={"Authorization": f"Bearer {editor}"})[0] == 200
-        assert get(url, "/api/answers")[1] == []
+        assert get(url, "/api/answers", headers=as_clerk)[1] == []
     finally:
         sys.stdin = sys.__stdin__
         users.unlink(missing_ok=True)

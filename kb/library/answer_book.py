@@ -22,7 +22,8 @@ import numpy as np
 
 from ingest import DOC_TYPES
 from kb.errors import AnswerError, StudyKBError
-from kb.language.query import ArticleRef, normalise_title
+from kb.language.places import Place, relation
+from kb.language.query import ArticleRef, QueryPlan, normalise_title
 from kb.search.precedents import SAME_QUESTION, Precedents
 from kb.search.train import article_name, read_pairs
 from kb.store import answers as rows
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 MATCH = SAME_QUESTION  # how close a question must be to an approved one to take its answer
 STATES = {DRAFT: "待审核", APPROVED: "已审核", "recheck": "待复核"}
 QUESTION_CHARS = 200
+LOG_WAIT_MS = 200  # an unanswered question is logged only if the write lock is free within this
 
 
 class AnswerBook:
@@ -61,19 +63,21 @@ class AnswerBook:
             raise AnswerError(str(item_id), "口径库中没有这一条")
         return found
 
-    def state(self, item: AnswerItem, today: str = "") -> str:
+    def state(self, item: AnswerItem, today: str = "", newest: dict | None = None) -> str:
         """draft, approved, or recheck (approved, but a cited law changed or the review date passed)."""
         if item.status != APPROVED:
             return DRAFT
         if item.review_due and item.review_due < (today or dt.date.today().isoformat()):
             return "recheck"
-        return "recheck" if self.changed_laws(item) else APPROVED
+        return "recheck" if self.changed_laws(item, newest) else APPROVED
 
-    def changed_laws(self, item: AnswerItem) -> list[str]:
-        """Why a cited law no longer stands as confirmed: 《X》已有新版本 / 已废止 / 已不在文库中."""
+    def changed_laws(self, item: AnswerItem, newest: dict | None = None) -> list[str]:
+        """Why a cited law no longer stands as confirmed: 《X》已有新版本 / 已废止 / 已不在文库中.
+        `newest`: title → its versions (see _versions), for checking many items at once."""
         out = []
         for cited in item.articles:
-            versions = self.kb.versions.of(cited["title"])
+            versions = newest[cited["title"]] if newest and cited["title"] in newest else self.kb.versions.of(
+                cited["title"])
             if not versions:
                 out.append(f"《{cited['title']}》已不在文库中")
             elif versions[-1]["version_status"] == "已废止":
@@ -98,52 +102,59 @@ class AnswerBook:
             rows.log_question(self.store, actor, question, True, cited["title"], cited["article"])
             item_id = self._gather(question, [cited], actor)
             self.store.log(actor, "确认答案", f"{question} → 《{cited['title']}》{cited['article']}")
-        self._changed()
+            self._changed()
         return item_id
 
     def log_unanswered(self, question: str, actor: str = "") -> None:
         """A question nothing answered (未命中): the librarian's list of what to fill. Never in the way
         of the answer: while another process holds the write lock past SQLite's wait, it is not logged."""
+        conn = self.store.conn
+        waits = conn.execute("PRAGMA busy_timeout").fetchone()[0]
+        conn.execute(f"PRAGMA busy_timeout = {LOG_WAIT_MS}")
         try:
             rows.log_question(self.store, actor or self.default_actor(), _question(question), False)
         except (sqlite3.OperationalError, AnswerError) as exc:
             log.warning("未命中的问题未记录（%s）", exc)
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {int(waits)}")
 
     def approve(self, item_id: int, actor: str = "", review_due: str = "", text: str | None = None) -> int:
         """An editor's 审核: the item counts from now, with the laws as they stand. A draft whose
-        articles an approved item already has joins it as 相似问. Returns the approved item's id."""
-        item = self.item(item_id)
+        articles an approved item already has joins it as 相似问 (its 口径 text is kept unless a new
+        one is given). Returns the approved item's id."""
         actor = actor or self.default_actor()
         if review_due:
             try:
-                dt.date.fromisoformat(review_due)
+                review_due = dt.date.fromisoformat(review_due.strip()).isoformat()  # 20250101 → 2025-01-01
             except ValueError as exc:
                 raise AnswerError(review_due, "复核日期应为 YYYY-MM-DD 格式的日期") from exc
+        articles = [self._cited(ArticleRef(a["title"], a["article"])) for a in self.item(item_id).articles]
         with self.store.transaction():
+            item = self.item(item_id)  # again, inside: another session may have merged or removed it
             same = next((i for i in rows.items(self.store) if i.id != item.id and i.status == APPROVED
                          and i.article_keys() == item.article_keys()), None)
             target = same or item
             if same:
                 target.similar += [q for q in item.questions() if q not in target.questions()]
                 rows.delete_item(self.store, item.id)
-            target.articles = [self._cited(ArticleRef(a["title"], a["article"])) for a in target.articles]
+            target.articles = articles
             target.status, target.reviewed_by = APPROVED, actor
-            target.reviewed_at = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+            target.reviewed_at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
             target.review_due = review_due or target.review_due
-            if text is not None:
+            if text is not None and (text.strip() or not same):
                 target.text = text.strip()
             rows.save_item(self.store, target)
             self.store.log(actor, "审核口径", f"{target.id}：{target.question}")
-        self._changed()
+            self._changed()
         return target.id
 
     def remove(self, item_id: int, actor: str = "") -> None:
-        item = self.item(item_id)
         actor = actor or self.default_actor()
         with self.store.transaction():
+            item = self.item(item_id)
             rows.delete_item(self.store, item_id)
             self.store.log(actor, "删除口径", f"{item_id}：{item.question}")
-        self._changed()
+            self._changed()
 
     def import_pairs(self, path: Path | str, approved: bool = False, actor: str = "") -> dict:
         """Lines of {"query", "relevant": [{"title", "article"}]} (what `kb answers export` writes;
@@ -157,22 +168,23 @@ class AnswerBook:
             raise AnswerError(str(path), f"问答文件无效：{exc}") from exc
         actor = actor or self.default_actor()
         known: dict[tuple[str, str], dict | None] = {}
+        for title, article in {(ref.title, ref.article) for _, refs in pairs for ref in refs}:
+            try:  # resolved before the write lock is taken
+                known[title, article] = self._cited(ArticleRef(title, article))
+            except AnswerError:
+                known[title, article] = None
+        status = APPROVED if approved else DRAFT
         items: set[int] = set()
         skipped = 0
         with self.store.transaction():
+            index = {(i.status, i.article_keys()): i for i in rows.items(self.store)}
             for question, refs in pairs:
-                for ref in refs:
-                    if (ref.title, ref.article) not in known:
-                        try:
-                            known[ref.title, ref.article] = self._cited(ref)
-                        except AnswerError:
-                            known[ref.title, ref.article] = None
                 cited = [known[r.title, r.article] for r in refs if known[r.title, r.article]]
                 skipped += len(refs) - len(cited)
                 if cited:
-                    items.add(self._gather(question, cited, actor, APPROVED if approved else DRAFT))
+                    items.add(self._gather(question, cited, actor, status, index))
             self.store.log(actor, "导入口径", f"{path.name}：{len(pairs)} 条问答，{len(items)} 个条目")
-        self._changed()
+            self._changed()
         return {"questions": len(pairs), "items": len(items), "skipped_articles": skipped}
 
     def export_pairs(self, state: str = APPROVED) -> list[dict]:
@@ -181,19 +193,25 @@ class AnswerBook:
                 for i in self.items(state) for q in i.questions()]
 
     # ------------------------------------------------------------ search
-    def first(self, question: str, hits: list[Hit], k: int, filters: Filters | None = None) -> list[Hit]:
-        """`hits` with the articles of the approved items nearest the question first, marked."""
-        matched = self.match(question)
+    def first(self, plan: QueryPlan, hits: list[Hit], k: int, filters: Filters | None = None) -> list[Hit]:
+        """`hits` with the articles of the approved items nearest the question first, marked. Not for a
+        citation typed as the query (the article asked for is the answer), and never another place's
+        rule than the question's."""
+        if plan.citation is not None:
+            return hits
+        matched = self.match(plan.text)
         if not matched:
             return hits
         searcher = self.kb.searcher
-        plan = searcher.analyse(question)
+        places = list(plan.places)
         chosen: list[Hit] = []
         for item, _ in matched:
             for cited in item.articles:
                 ref = ArticleRef(normalise_title(cited["title"]), cited["article"])
                 for hit in searcher.resolve_citations(replace(plan, citation=ref), filters or Filters())[:1]:
-                    if all(hit.chunk_id != c.chunk_id for c in chosen):
+                    elsewhere = places and all(relation(Place(hit.citation.jurisdiction), p) == "other"
+                                               for p in places)
+                    if not elsewhere and all(hit.chunk_id != c.chunk_id for c in chosen):
                         hit.approved_answer, hit.matched_by = True, ["approved"]
                         chosen.append(hit)
         taken = {h.chunk_id for h in chosen}
@@ -229,11 +247,13 @@ class AnswerBook:
         """The approved questions' vectors, made again when the items or the library change."""
         key = f"{self.generation()}/{self.kb.generation}/{dt.date.today()}"
         if self._index[0] != key:
-            self._approved = [i for i in rows.items(self.store) if self.state(i) == APPROVED]
+            items = rows.items(self.store)
+            newest = {t: self.kb.versions.of(t) for t in {a["title"] for i in items for a in i.articles}}
+            self._approved = [i for i in items if self.state(i, newest=newest) == APPROVED]
             questions = [(i, q) for i in self._approved for q in i.questions()]
             self._texts = ["".join(q.split()) for _, q in questions]
             vectors = (np.vstack([self._embed(q) for _, q in questions]) if questions
-                       else np.zeros((0, 1), np.float32))
+                       else np.zeros((0, 1), np.float32))  # one by one: the query route, as a search embeds
             answers = [[(normalise_title(a["title"]), a["article"]) for a in i.articles] for i, _ in questions]
             chunks = rows.article_chunks(self.store, {k for keys in answers for k in keys})
             self._precedents = Precedents(vectors, answers, chunks)
@@ -260,32 +280,45 @@ class AnswerBook:
                 raise AnswerError(hit.citation.title, "只有法规的条文可以作为口径的答案")
             return {"title": hit.citation.title, "article": hit.article, "date": hit.citation.date,
                     "issuer": hit.citation.issuer, "doc_type": hit.citation.doc_type}
-        ref = ArticleRef(normalise_title(hit.title), article_name(hit.article))  # 11 → 第十一条
+        try:
+            ref = ArticleRef(normalise_title(hit.title), article_name(hit.article))  # 11 → 第十一条
+        except ValueError as exc:
+            raise AnswerError(hit.article, "条号应写成“第十一条”或“11”") from exc
         plan = replace(self.kb.searcher.analyse(hit.title), citation=ref)
         found = self.kb.searcher.resolve_citations(plan, Filters())
         if not found:
             raise AnswerError(f"《{hit.title}》{hit.article}", "文库中没有这一条")
         return self._cited(found[0])
 
-    def _gather(self, question: str, cited: list[dict], actor: str, status: str = DRAFT) -> int:
+    def _gather(self, question: str, cited: list[dict], actor: str, status: str = DRAFT,
+                index: dict | None = None) -> int:
+        """Adds the question to the item in `status` with these articles, or starts one. `index`:
+        (status, article keys) → item, kept up to date (for many questions at once)."""
         keys = frozenset((c["title"], c["article"]) for c in cited)
-        for item in rows.items(self.store):
-            if item.status == status and item.article_keys() == keys:
-                if question not in item.questions():
-                    item.similar.append(question)
-                    rows.save_item(self.store, item)
-                return item.id
+        if index is None:
+            index = {(i.status, i.article_keys()): i for i in rows.items(self.store)}
+        item = index.get((status, keys))
+        if item is not None:
+            if question not in item.questions():
+                item.similar.append(question)
+                rows.save_item(self.store, item)
+            return item.id
         issuers = list(dict.fromkeys(c["issuer"] for c in cited if c["issuer"]))
         natures = list(dict.fromkeys(DOC_TYPES.get(c["doc_type"], c["doc_type"]) for c in cited))
-        now = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+        now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
         item = AnswerItem(0, question, [{k: c[k] for k in ("title", "article", "date")} for c in cited],
                           issuer="、".join(issuers), nature="、".join(natures), status=status, created_by=actor,
                           reviewed_by=actor if status == APPROVED else "",
                           reviewed_at=now if status == APPROVED else "")
-        return rows.save_item(self.store, item)
+        item.id = rows.save_item(self.store, item)
+        index[status, keys] = item
+        return item.id
 
     def _changed(self) -> None:
-        self.store.set_meta("answers_generation", str(self.generation() + 1))
+        """Inside the change's own transaction: the change and its new generation commit together."""
+        self.store.conn.execute(
+            "INSERT INTO meta(key, value) VALUES ('answers_generation', '1') ON CONFLICT(key) DO UPDATE"
+            " SET value = CAST(value AS INTEGER) + 1")
 
 
 def _question(question: str) -> str:

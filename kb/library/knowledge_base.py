@@ -214,9 +214,11 @@ class KnowledgeBase:
     def search(self, query: str | QueryPlan, k: int = 10, filters: Filters | None = None,
                mode: str = "hybrid") -> list[Hit]:
         filters = self._in_force(filters)
-        hits = self.searcher.search(query, k=k, filters=filters, mode=mode)
-        question = query if isinstance(query, str) else query.text
-        return self.answer_book.first(question, hits, k, filters)  # the window's approved answers first
+        plan = self.analyse(query) if isinstance(query, str) else query
+        hits = self.searcher.search(plan, k=k, filters=filters, mode=mode)
+        if mode != "hybrid":  # keyword or dense alone: what that retriever finds, as asked
+            return hits
+        return self.answer_book.first(plan, hits, k, filters)  # the window's approved answers first
 
     def _in_force(self, filters: Filters | None) -> Filters | None:
         """`as_of` made concrete: the documents in force that day (kb.library.versions.in_force)."""
@@ -243,14 +245,16 @@ class KnowledgeBase:
                          for h in hits],
                 "places": [p.label for p in plan.places], "expansions": list(plan.expansions)}
 
-    def ask(self, question: str, filters: Filters | None = None, max_sources: int = 4) -> Answer:
+    def ask(self, question: str, filters: Filters | None = None, max_sources: int = 4,
+            log_unanswered: bool = True) -> Answer:
         """An extractive answer from the passages that answer (the searcher's one judgement: relevant,
-        and stating the kind of fact asked for, 几点, 多少钱, 几天); found=False when none does."""
+        and stating the kind of fact asked for, 几点, 多少钱, 几天); found=False when none does, and
+        then, with `log_unanswered`, the question is kept in the 口径库's 未命中 list."""
         plan = self.analyse(question)
         hits = self.search(plan, k=max_sources, filters=filters)
         answering = [h for h in hits if self.answers(h)]
         answer = compose(question, hits, answering, self.words, list(plan.expansions), max_sources)
-        if not answer.found:
+        if not answer.found and log_unanswered:
             self.answer_book.log_unanswered(question)  # 未命中: for the librarian to fill
         return answer
 

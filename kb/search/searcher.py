@@ -295,6 +295,8 @@ def same_subject(law: str, local: str) -> bool:
     """Whether a local rule's title holds the national law's subject, its title without its kind:
     four characters of it in a row, or all of a shorter one (慈善法 → 慈善 in 上海市慈善条例;
     城市居民委员会组织法 → 居民委员会 in 上海市居民委员会工作条例)."""
+    if not (_KIND.search(law) and _KIND.search(local)):  # laws and rules, not 关于……的意见 or 通知
+        return False
     subject = _KIND.sub("", law)
     if len(subject) < 2:
         return False

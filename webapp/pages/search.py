@@ -61,8 +61,9 @@ def search_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
         if compact:
             hit_line(hit, n)
         else:
-            hit_card(kb, hit, n, terms, "s", question=query)
-    if hits and not plan.bare_citation:
+            # 答对了 for questions, not for a citation looked up (that article is what was asked for)
+            hit_card(kb, hit, n, terms, "s", question="" if plan.citation else query)
+    if not plan.citation:
         pick_the_answer(kb, query, docs)
 
 
