@@ -221,6 +221,26 @@ def test_kb_train_end_to_end(tmp_path, minilm_config, capsys):
     assert trained > base + 0.1
 
 
+def test_kb_train_takes_the_approved_answers_and_its_ranker_uses_them(tmp_path, minilm_config, capsys):
+    """`kb train --answers`: the 口径库's approved questions are the pairs, and the ranker is trained with
+    each question's nearest other answered questions as precedents, so it reads their votes."""
+    folder = copy_files(tmp_path / "docs", *FILES)
+    data = str(minilm_config.data_dir)
+    model = str(minilm_config.model)
+    assert main(["--data", data, "--model", model, "ingest", str(folder), "--quiet"]) == 0
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text("\n".join(json.dumps({"query": q, "relevant": [{"title": t, "article": a}]}, ensure_ascii=False)
+                               for q, t, a in QUESTIONS), encoding="utf-8")
+    assert main(["--data", data, "--model", model, "answers", "import", str(pairs), "--approved"]) == 0
+    out = tmp_path / "trained"
+    capsys.readouterr()
+    assert main(["--data", data, "--model", model, "train", "--answers", "--out", str(out), "--folds", "3"]) == 0
+    assert "问答对 12 个，其中 12 个的条文在知识库中" in capsys.readouterr().out
+    ranker = Ranker.load(out / "ranker.txt")
+    assert {"precedent_best", "precedent_count", "precedent_share"} <= set(ranker.features)
+    assert main(["--data", data, "--model", model, "train"]) == 1  # neither a file nor --answers
+
+
 def test_pairs_files_are_checked(tmp_path):
     good = tmp_path / "good.jsonl"
     good.write_text('{"query": "低保怎么申请",'

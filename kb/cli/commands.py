@@ -352,20 +352,27 @@ METHOD_LABELS = {
 
 
 def cmd_train(config: Config, args) -> int:
-    from kb.search.train import METHODS, Trainer, read_articles, read_pairs, save_trained
+    from kb.language.query import normalise_title
+    from kb.search.train import METHODS, Pair, Trainer, read_articles, read_pairs, save_trained
 
     kb = _open(config)
     if kb.is_empty():
         print(EMPTY, file=sys.stderr)
         return 1
+    if not args.pairs and not args.answers:
+        print("错误：请给出问答对文件，或用 --answers 取口径库中已审核的问答。", file=sys.stderr)
+        return 1
     started = time.perf_counter()
-    pairs = read_pairs(args.pairs, read_articles(args.articles) if args.articles else None)
+    pairs = read_pairs(args.pairs, read_articles(args.articles) if args.articles else None) if args.pairs else []
+    if args.answers:  # the window's own approved answers
+        pairs += [Pair(line["query"], [(normalise_title(r["title"]), r["article"]) for r in line["relevant"]])
+                  for line in kb.answer_book.export_pairs()]
     trainer = Trainer(kb, pairs)
     print(f"问答对 {trainer.questions} 个，其中 {len(trainer.pairs)} 个的条文在知识库中。")
     if len(trainer.pairs) < 2 * args.folds:
         print(f"错误：可用的问答对太少（至少 {2 * args.folds} 个），无法训练。", file=sys.stderr)
         return 1
-    about = {"pairs": str(args.pairs), "questions": len(trainer.pairs)}
+    about = {"pairs": str(args.pairs or ""), "answers": args.answers, "questions": len(trainer.pairs)}
     if args.eval:
         print(f"{args.folds} 折交叉验证（每个问题都由没见过它的模型打分）：")
         results = trainer.cross_validate(args.folds)
@@ -376,14 +383,19 @@ def cmd_train(config: Config, args) -> int:
             figures = " | ".join(f"{r[m]:.3f}" for m in ("recall@1", "recall@10", "recall@100", "mrr@10"))
             print(f"| {METHOD_LABELS[name]} | {figures} |")
         about["cross_validation"] = results
-    trained = trainer.fit(list(range(len(trainer.pairs))), args.folds)
+    # with --answers the ranker learns from each question's nearest other answered questions (out of fold),
+    # as it will find the approved ones at search time
+    pieces = ("adapter", "log", "terms") if args.answers else ("adapter", "ranker", "terms")
+    trained = trainer.fit(list(range(len(trainer.pairs))), args.folds, pieces=pieces)
+    trained.ranker = trained.ranker_log or trained.ranker
     out = args.out or config.data_dir / "trained"
     paths = save_trained(trained, kb, out, about)
     if trained.terms:
         glossary = out / "glossary.txt"
         current = kb.config.glossary or Path(__file__).resolve().parent / "data" / "glossary.txt"
         mined = "\n".join(f"{plain} = {'、'.join(formal)}" for plain, formal in trained.terms.items())
-        header = f"# 以下 {len(trained.terms)} 条由 kb train 从 {args.pairs.name} 中挖掘（口语词 = 法规用语），可删改"
+        source = args.pairs.name if args.pairs else "口径库"
+        header = f"# 以下 {len(trained.terms)} 条由 kb train 从 {source} 中挖掘（口语词 = 法规用语），可删改"
         glossary.write_text(current.read_text(encoding="utf-8").rstrip("\n") + f"\n\n{header}\n{mined}\n",
                             encoding="utf-8")
         print(f"  挖掘出的口语词对照（并入术语表的副本，未与以上两项一起评估，请先查看、删改）：{glossary}")

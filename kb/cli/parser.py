@@ -100,8 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="已存在也重新生成")
     sub.add_parser("reembed", help="用当前配置的模型重建全部向量（更换模型后使用）")
     p = sub.add_parser("train", help="用“问题→条文”问答对训练查询适配器和学习排序（不重建文档向量）")
-    p.add_argument("pairs", type=Path, metavar="问答对文件",
+    p.add_argument("pairs", type=Path, nargs="?", metavar="问答对文件",
                    help='JSON 行：{"query": …, "relevant": [{"title": …, "article": "第十条"}]}，或 STARD 格式')
+    p.add_argument("--answers", action="store_true",
+                   help="加上本知识库口径库中已审核的问答；排序模型同时学会使用口径库（相近的已审核问题所引条文）")
     p.add_argument("--articles", type=Path, help="STARD 的 articles.jsonl（按条文编号对应，而不是按名称）")
     p.add_argument("--out", type=Path, help="输出文件夹（默认 数据目录/trained）")
     p.add_argument("--folds", type=int, default=5, help="交叉验证折数（默认 5）")
