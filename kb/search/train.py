@@ -156,6 +156,9 @@ class Trainer:
         self.progress = progress
         self.adapter_settings = adapter_settings
         self.ranker_settings = ranker_settings
+        # candidates of other questions, from another library (window questions over local rules: see
+        # bench.window), that every ranker this trainer trains also learns from: (features, labels)
+        self.extra: tuple[list[np.ndarray], list[np.ndarray]] = ([], [])
         self.ids, self.passages = ids, _ = kb.store.embeddings()
         row_of = {int(cid): i for i, cid in enumerate(ids)}
         rows_of_key: dict[Key, list[int]] = {}
@@ -203,6 +206,11 @@ class Trainer:
         return train_adapter(queries, [self.positives[i] for i in idx], self.passages, self.adapter_settings,
                              self.start)
 
+    def candidate_features(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Every pair's candidates as the knowledge base's own query model and adapter find them (for
+        `extra` of a trainer over another library)."""
+        return self._features(list(range(len(self.pairs))), self.start)
+
     def precedents(self, idx: list[int], weight: np.ndarray | None) -> Precedents:
         """These questions as answered questions (a log of approved answers), as `weight` embeds them."""
         vectors = np.vstack([self.base[self.texts[i]] for i in idx])
@@ -242,7 +250,8 @@ class Trainer:
             for name in rankers:
                 if not any(len(y) and y.max() > 0 for y in labels[name]):
                     raise TrainingError("问答对", "没有一个问题的相关条文出现在检索候选中，无法训练排序")
-                model = train_ranker(features[name], labels[name], self.ranker_settings)
+                model = train_ranker(features[name] + self.extra[0], labels[name] + self.extra[1],
+                                     self.ranker_settings)
                 if name == "log":
                     trained.ranker_log = model
                 else:
