@@ -74,9 +74,10 @@ def pick_the_answer(kb: KnowledgeBase, question: str, docs: list[dict]) -> None:
         return
     with st.expander("正确答案不在结果中？指定条文"):
         with st.form("pick_answer", border=False):
+            # keyed: a widget's id then stays the same when the list of rules changes (a delete elsewhere)
             doc_id = st.selectbox("法规", list(rules), format_func=lambda i: doc_label(rules[i]), index=None,
-                                  placeholder="请选择法规")
-            article = st.text_input("条号", placeholder="例如：第十一条 或 11")
+                                  placeholder="请选择法规", key="pick_answer_doc")
+            article = st.text_input("条号", placeholder="例如：第十一条 或 11", key="pick_answer_article")
             if st.form_submit_button("记入口径库"):
                 if doc_id is None or not article.strip():
                     st.warning("请选择法规并填写条号")
