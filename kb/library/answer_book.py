@@ -22,9 +22,9 @@ import numpy as np
 
 from ingest import DOC_TYPES
 from kb.errors import AnswerError, StudyKBError
-from kb.language.places import Place, relation
 from kb.language.query import ArticleRef, QueryPlan, normalise_title
 from kb.search.precedents import SAME_QUESTION, Precedents
+from kb.search.searcher import elsewhere
 from kb.search.train import article_name, read_pairs
 from kb.store import answers as rows
 from kb.store.answers import APPROVED, DRAFT, AnswerItem
@@ -209,9 +209,8 @@ class AnswerBook:
             for cited in item.articles:
                 ref = ArticleRef(normalise_title(cited["title"]), cited["article"])
                 for hit in searcher.resolve_citations(replace(plan, citation=ref), filters or Filters())[:1]:
-                    elsewhere = places and all(relation(Place(hit.citation.jurisdiction), p) == "other"
-                                               for p in places)
-                    if not elsewhere and all(hit.chunk_id != c.chunk_id for c in chosen):
+                    other_place = bool(places) and elsewhere({"jurisdiction": hit.citation.jurisdiction}, places)
+                    if not other_place and all(hit.chunk_id != c.chunk_id for c in chosen):
                         hit.approved_answer, hit.matched_by = True, ["approved"]
                         chosen.append(hit)
         taken = {h.chunk_id for h in chosen}

@@ -62,6 +62,7 @@ class KnowledgeBase:
         terms = glossary.terms()
         self._embedder = embedder
         self._dim_checked = False
+        self._last_query: tuple = (None, None)
         self.passage_model = passage_model(self.config)
         stored = self.store.get_meta("embedding_model")
         if check_model and stored and stored != self.passage_model and self.store.chunk_count():
@@ -90,7 +91,7 @@ class KnowledgeBase:
         c = self.config
         settings = SearchSettings(c.keyword_depth, c.dense_depth, c.rrf_k, c.keyword_weight, c.dense_weight,
                                   c.keyword_words, c.max_query_chars)
-        self.searcher = Searcher(self.store, lambda: self.vectors, lambda text: self.embedder.encode_query(text),
+        self.searcher = Searcher(self.store, lambda: self.vectors, self._embed_query,
                                  glossary, self.words, self._pool, settings, ranker, home,
                                  load_relevance(self.config), precedents=lambda: self.answer_book.precedents())
 
@@ -129,6 +130,16 @@ class KnowledgeBase:
                     "请运行 `kb reembed` 重建向量。")
             self._dim_checked = True
         return self._embedder
+
+    def _embed_query(self, text: str):
+        """The query model's vector, kept for the last text: a search and the 口径库's match embed the
+        same question once, not twice."""
+        key, last = (id(self.embedder), text), self._last_query  # read once: the pool thread may replace it
+        if last[0] == key:
+            return last[1]
+        vector = self.embedder.encode_query(text)
+        self._last_query = (key, vector)
+        return vector
 
     @property
     def generation(self) -> int:
