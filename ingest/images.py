@@ -55,14 +55,18 @@ class _RenderedPages(dict):
             self._document.close()
 
 
-def page_images(path: Path, data: bytes, reader, unread: list[int], short: list[int]) -> dict:
+def page_images(path: Path, data: bytes, reader, unread: list[int], short: list[int],
+                limits: Limits | None = None) -> dict:
     """The pages to read by OCR, each as a function giving the page's image: those among `unread`
     that hold an image (a page with neither text nor image is blank), and those among `short` (a
     few words of text, such as a stamped page number) that images mostly cover. PDFium renders
     them; a file it cannot open, or whose pages it counts otherwise than pypdf (a broken file), falls
-    back to each unread page's largest image as pypdf decodes it."""
+    back to each unread page's largest image as pypdf decodes it. Every image on those pages is
+    measured from its dictionary against the pixel limits first (a 3 KB PDF can declare a gigabyte
+    of pixels); raises ReadError naming the page."""
     import pypdfium2 as pdfium
 
+    pixels = _PixelBudget(path, limits or Limits())
     with _PDFIUM:
         try:
             document = pdfium.PdfDocument(data)
@@ -74,6 +78,8 @@ def page_images(path: Path, data: bytes, reader, unread: list[int], short: list[
         if document is not None:
             try:
                 scanned = [n for n in sorted(unread + short) if _is_scan(document, n, short=n in short)]
+                for n in scanned:
+                    pixels.check(n, _pdfium_sizes(document, n))
             except BaseException:
                 document.close()
                 raise
@@ -81,8 +87,65 @@ def page_images(path: Path, data: bytes, reader, unread: list[int], short: list[
                 return _RenderedPages(document, scanned)
             document.close()
             return {}
+    for n in unread:
+        pixels.check(n, _pypdf_sizes(reader.pages[n]))
     found = {n: _largest_image(reader.pages[n]) for n in unread}
     return {n: image for n, image in found.items() if image is not None}
+
+
+class _PixelBudget:
+    """The pixel limits of one file's scanned pages: per image, and all of them together."""
+
+    def __init__(self, path: Path, limits: Limits):
+        self.path, self.limits, self.total = path, limits, 0
+
+    def check(self, n: int, sizes: list[tuple[int, int]]) -> None:
+        for width, height in sizes:
+            if width * height > self.limits.max_image_pixels:
+                raise ReadError(self.path, f"第{n + 1}页的图片过大（{width}×{height} 像素，上限 "
+                                           f"{self.limits.max_image_pixels / 1e6:.0f} 百万像素），未识别")
+            self.total += width * height
+            if self.total > self.limits.max_image_total_pixels:
+                most = self.limits.max_image_total_pixels / 1e6
+                raise ReadError(self.path, f"扫描页的图片总像素过多（超过 {most:.0f} 百万像素），未识别")
+
+
+def _pdfium_sizes(document, n: int) -> list[tuple[int, int]]:
+    """The pixel size of each image on page n, as its dictionary declares it (nothing decoded)."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    try:
+        page = document[n]
+    except pdfium.PdfiumError:
+        return []
+    try:
+        sizes = []
+        for image in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE]):
+            try:
+                sizes.append(tuple(image.get_px_size()))
+            except Exception:  # PDFium cannot measure it: nor will it decode it
+                continue
+        return sizes
+    finally:
+        page.close()
+
+
+def _pypdf_sizes(page) -> list[tuple[int, int]]:
+    """The pixel size of each image among a page's resources, from /Width and /Height."""
+    try:
+        xobjects = page["/Resources"].get_object()["/XObject"].get_object()
+    except Exception:
+        return []
+    sizes = []
+    for ref in xobjects.values():
+        try:
+            image = ref.get_object()
+            if image.get("/Subtype") == "/Image":
+                sizes.append((int(image["/Width"]), int(image["/Height"])))
+        except Exception:
+            continue
+    return sizes
 
 
 def _is_scan(document, n: int, short: bool) -> bool:
@@ -133,13 +196,14 @@ def _area(image) -> float:
 
 
 def _largest_image(page):
-    """A scanned page's image (the largest on the page), as PIL, or None."""
+    """A scanned page's image (the largest among its resources, the only one decoded), as PIL, or None."""
     try:
-        images = list(page.images)
+        xobjects = page["/Resources"].get_object()["/XObject"].get_object()
+        named = {name: (int(o["/Width"]) * int(o["/Height"])) for name, o in
+                 ((name, ref.get_object()) for name, ref in xobjects.items()) if o.get("/Subtype") == "/Image"}
+        return page.images[max(named, key=named.get)].image if named else None
     except Exception:  # an image pypdf cannot decode: the page stays as its text layer
         return None
-    images = [i for i in images if getattr(i, "image", None) is not None]
-    return max((i.image for i in images), key=lambda im: im.width * im.height, default=None)
 
 
 def read_by_ocr(path: Path, images: list, limits: Limits) -> list:

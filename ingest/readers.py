@@ -153,7 +153,7 @@ def _read_pdf(path: Path, data: bytes, limits: Limits) -> RawText:
             elif _visible(text) < SHORT_PAGE:
                 short.append(n)
             pages.append(text)
-        scans = page_images(path, data, reader, unread, short) if unread or short else {}
+        scans = page_images(path, data, reader, unread, short, limits) if unread or short else {}
     except ReadError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:

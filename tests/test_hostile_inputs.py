@@ -36,6 +36,26 @@ def test_an_image_bomb_is_refused_from_its_header_without_decoding(tmp_path):
     assert int(out[-1]) < 300  # MB at the peak: the 430 MB of pixels were never decoded
 
 
+def test_a_pdf_holding_an_image_bomb_is_refused_before_the_page_is_rendered(tmp_path):
+    """A 3 KB PDF whose one page is a 12000 × 12000 image took a reader to 1 GB: the page is measured
+    from the image's dictionary before PDFium (or pypdf) decodes it."""
+    bomb = tmp_path / "扫描件.pdf"
+    Image.new("1", (12_000, 12_000)).save(bomb, "PDF")
+    assert bomb.stat().st_size < 10_000
+    code = ("from ingest.readers import read_file; from ingest import ReadError\n"
+            f"try:\n    read_file({str(bomb)!r})\nexcept ReadError as exc:\n    print(exc.reason)\n"
+            "peak = next(line for line in open('/proc/self/status') if line.startswith('VmHWM'))\n"
+            "print(int(peak.split()[1]) // 1024)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parent.parent).stdout.splitlines()
+    assert "第1页的图片过大" in out[0] and "12000×12000" in out[0]
+    assert int(out[-1]) < 400  # MB at the peak (1,011 MB before)
+    small = tmp_path / "小扫描件.pdf"
+    Image.new("L", (1200, 1600), 255).save(small, "PDF")
+    with pytest.raises(ReadError, match="图片总像素过多"):
+        read_file(small, Limits(max_image_total_pixels=1_000_000))
+
+
 def test_a_tiff_of_too_many_pages_or_pixels_is_refused(tmp_path):
     frames = [Image.new("L", (2000, 2000), 255) for _ in range(4)]
     tiff = tmp_path / "多页.tif"

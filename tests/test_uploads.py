@@ -4,6 +4,8 @@ leave no stray file behind. A real SQLite file, a real FAISS index, a real small
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from conftest import REGULATIONS, copy_files
 
@@ -99,6 +101,27 @@ def test_an_uploaded_scan_is_read_by_ocr_once(kb, monkeypatch):
     result = kb.upload([("冬季救助通知.png", page.getvalue())])
     assert result.report.added and not result.waiting and pages_read == [1]
     assert any(d["title"] == "关于做好冬季救助工作的通知" for d in kb.documents())
+
+
+def test_a_file_that_fails_to_read_is_read_once(kb, monkeypatch):
+    """An unreadable upload fails in the comparison with the library; ingestion reports that failure
+    rather than reading the file again (a scan that fails after minutes of OCR failed twice as long)."""
+    import os
+
+    import ingest
+
+    real, reads = ingest.read_file, []
+
+    def counted(path, *args, **kwargs):
+        reads.append(Path(path).name)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(ingest, "read_file", counted)
+    broken = [("随机.pdf", b"%PDF-1.4\n" + os.urandom(50_000)), ("截断.docx", b"PK\x03\x04" + os.urandom(900))]
+    result = kb.upload(broken)
+    assert sorted(Path(f).name for f, _ in result.report.failed) == ["截断.docx", "随机.pdf"]
+    assert "PDF 文件已损坏" in dict((Path(f).name, r) for f, r in result.report.failed)["随机.pdf"]
+    assert sorted(reads) == ["截断.docx", "随机.pdf"] and not uploads(kb)
 
 
 def test_a_replacement_keeps_the_stored_metadata_unless_the_new_one_is_taken(kb):

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from tqdm import tqdm
 
-from ingest import Chunk, Document, ReadError, find_files, load_document, scan
+from ingest import Chunk, Document, ReadError, content_hash, find_files, load_document, scan
 from ingest.ocr import LOW_CONFIDENCE
 from kb.language.places import jurisdiction_of
 from kb.language.query import normalise_title
@@ -89,11 +89,17 @@ class Ingestion:
 
     def __init__(self, kb: KnowledgeBase):
         self.kb = kb
-        self._read: dict[str, tuple[Document, list[Chunk]]] = {}  # path → what similar_documents read
+        # path → what similar_documents read: the document and its chunks, or (digest, its ReadError)
+        self._read: dict[str, tuple[Document, list[Chunk]] | tuple[str, ReadError]] = {}
 
     def _already_read(self, path: Path, digest: str) -> tuple[Document, list[Chunk]] | None:
-        """What similar_documents read of this file, while its content is the same (taken once)."""
+        """What similar_documents read of this file, while its content is the same (taken once).
+        Raises the ReadError it met: a file that failed, perhaps after minutes of OCR, fails once."""
         found = self._read.pop(str(path.resolve()), None)
+        if found and isinstance(found[1], ReadError):
+            if found[0] == digest:
+                raise found[1]
+            return None
         return found if found and found[0].content_hash == digest else None
 
     def ingest(self, paths: list[Path | str], prune: bool = False, progress: bool = True,
@@ -250,7 +256,12 @@ class Ingestion:
         or most of the same text (the .md and the .docx of one law). Not the file's own earlier
         version at the same path, nor an identical file (ingest skips those). Raises ReadError."""
         path = Path(path)
-        doc, chunks = load_document(path, sizes=self.kb.config.chunk_sizes, limits=self.kb.config.limits.start())
+        try:
+            doc, chunks = load_document(path, sizes=self.kb.config.chunk_sizes, limits=self.kb.config.limits.start())
+        except ReadError as exc:
+            if path.is_file():
+                self._read[str(path.resolve())] = (content_hash(path), exc)
+            raise
         self._read[str(path.resolve())] = (doc, chunks)  # an upload is read (and OCR'd) once: ingest reuses it
         lines = sorted((line.strip() for line in doc.text.split("\n")), key=len, reverse=True)[:3]
         candidates: set[int] = set()  # documents holding one of its longest lines: only these are compared
