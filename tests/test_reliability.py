@@ -344,3 +344,16 @@ def test_two_writers_never_overwrite_each_others_vectors(tmp_path, minilm_config
     for kb in (first, second, KnowledgeBase(minilm_config)):
         kb.search("救助", k=1)
         assert len(kb.vectors) == kb.store.chunk_count() and len(kb.documents()) == 3
+
+
+def test_a_writer_prunes_only_older_generations_not_a_later_writers_files(tmp_path):
+    """prune runs after the commit, outside the write lock: by then another process may have taken the
+    lock and written its own generation (or be writing its temporary file). Only older ones go."""
+    from kb.store.vectors import VectorIndex
+
+    for name in ("vectors-3.faiss", "vectors-4.faiss", "vectors-5.faiss", "vectors-6.faiss.tmp",
+                 "vectors-2.faiss.tmp", "notes.txt"):
+        (tmp_path / name).write_bytes(b"x")
+    VectorIndex.prune(tmp_path, keep=4)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "notes.txt", "vectors-4.faiss", "vectors-5.faiss", "vectors-6.faiss.tmp"]

@@ -16,7 +16,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-_FILE = re.compile(r"^vectors-(\d+)\.faiss$")
+_FILE = re.compile(r"^vectors-(\d+)\.faiss(\.tmp)?$")
 
 
 class VectorIndex:
@@ -80,9 +80,12 @@ class VectorIndex:
 
     @staticmethod
     def prune(folder: Path, keep: int) -> None:
+        """Removes the files (and left-over temporary files) of generations before `keep`. It runs
+        after the commit, outside the write lock: a later generation's file, or the temporary file of
+        a writer that took the lock since, belongs to another process and stays."""
         if not folder.exists():
             return
         for path in folder.iterdir():
             m = _FILE.match(path.name)
-            if (m and int(m.group(1)) != keep) or path.name.endswith(".faiss.tmp"):
+            if m and int(m.group(1)) < keep:
                 path.unlink(missing_ok=True)
