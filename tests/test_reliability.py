@@ -357,3 +357,22 @@ def test_a_writer_prunes_only_older_generations_not_a_later_writers_files(tmp_pa
     VectorIndex.prune(tmp_path, keep=4)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "notes.txt", "vectors-4.faiss", "vectors-5.faiss", "vectors-6.faiss.tmp"]
+
+
+def test_a_commit_that_fails_leaves_no_open_transaction_behind(tmp_path):
+    """A COMMIT that fails (a full disk, a deferred constraint) must roll back: left open, every later
+    change would run inside that dead transaction and never be committed."""
+    from kb.store.db import Store
+
+    store = Store(tmp_path / "kb.sqlite3")
+    store.conn.executescript("CREATE TEMP TABLE parent(id INTEGER PRIMARY KEY);"
+                             "CREATE TEMP TABLE child(pid REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED);")
+    with pytest.raises(sqlite3.IntegrityError):
+        with store.transaction():
+            store.set_meta("note", "lost")
+            store.conn.execute("INSERT INTO temp.child VALUES (7)")  # checked only at COMMIT
+    assert not store.conn.in_transaction
+    with store.transaction():
+        store.set_meta("note", "kept")
+    other = sqlite3.connect(tmp_path / "kb.sqlite3")
+    assert other.execute("SELECT value FROM meta WHERE key = 'note'").fetchone() == ("kept",)

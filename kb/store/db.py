@@ -98,10 +98,14 @@ class Store:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self.conn
+            self.conn.execute("COMMIT")
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            # a failed COMMIT (a full disk) leaves the transaction open: every later change would join
+            # it and never commit. SQLite may have rolled back already (then ROLLBACK would fail and
+            # hide the cause).
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
             raise
-        self.conn.execute("COMMIT")
 
     # ------------------------------------------------------------------ meta
     def get_meta(self, key: str) -> str | None:
