@@ -6,7 +6,10 @@ The train part of bench/data/window_questions.jsonl (100 questions over 18 docum
 validation part's) is asked over the window knowledge base with the shipped model; its candidates
 become extra training questions for every ranker a STARD trainer trains. Reported in one run:
 STARD 5-fold CV with those extra questions (each fold's ranker learns from them too), then one
-ranker trained on all of STARD plus them, scored on the window validation part (never trained on)."""
+ranker trained on all of STARD plus them, scored on the window validation part (never trained on).
+
+The shipped ranker (kb/data/trained/ranker.txt) is this one: `--ranker-out kb/data/trained/ranker.txt`
+also records its provenance under "ranker" in trained.json, beside the adapter's."""
 
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ from pathlib import Path
 from bench import window
 from bench.record import provenance
 from bench.stard import CACHE, DEFAULT_ARTICLES, Corpus, build, default_precision, precision_suffix, read_queries
-from kb.search.rank import Ranker, train_ranker
+from kb.search.rank import DEFAULT_RANKER, Ranker, train_ranker
 from kb.search.train import Pair, Trainer, read_articles, read_pairs, split
 
 METHODS = {"hybrid": ("hybrid", False, False), "hybrid+adapter+ranker": ("hybrid", True, True)}
@@ -72,6 +75,13 @@ def main(argv: list[str] | None = None) -> int:
         scored = window.first_cards(window_kb, validation)
         result[f"window_validation_{name}_window_questions"] = {k: v for k, v in scored.items() if k != "misses"}
     record = {**started, "seconds": round(time.perf_counter() - t0), **result}
+    if args.ranker_out.resolve() == DEFAULT_RANKER.resolve():
+        trained = DEFAULT_RANKER.parent / "trained.json"
+        shipped = json.loads(trained.read_text(encoding="utf-8"))
+        shipped["ranker"] = {k: record[k] for k in ("commit", "uncommitted_changes", "command", "date", "machine")}
+        shipped["ranker"].update(questions=len(trainer.pairs), window_train_questions=len(train_pairs),
+                                 chunks=kb.stats()["chunks"], precision=precision)
+        trained.write_text(json.dumps(shipped, ensure_ascii=False, indent=2), encoding="utf-8")
     print(json.dumps({k: v for k, v in result.items()}, ensure_ascii=False, indent=1))
     if args.out:
         args.out.write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
