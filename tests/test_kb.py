@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import faiss
 import numpy as np
 import pytest
 from conftest import REGULATIONS, REPORT, copy_files
@@ -444,3 +445,31 @@ def test_an_excerpt_is_not_the_same_text_as_the_whole_law():
     assert same_text(law, law.replace("\n", "\n\n"))  # the same text, laid out otherwise
     assert not same_text(law[:len(law) // 5], law)  # a chapter of it
     assert not same_text("各区要加强夜间巡查。" * 50, law)
+
+
+def test_reembed_takes_the_changes_another_process_committed_while_it_embedded(tmp_path, minilm_config):
+    """Re-embedding runs for minutes outside the write lock: a document removed meanwhile must not stay
+    in the new index, and one added meanwhile must not be left out of it. (Here the new one has as many
+    passages as the removed one, so no count tells the index is stale.)"""
+    kb = KnowledgeBase(minilm_config)
+    kb.ingest([SMALL[0]], progress=False)
+    other = KnowledgeBase(minilm_config)
+    gone = other.documents()[0]
+    edited = copy_files(tmp_path / "edited", SMALL[0]) / SMALL[0].name
+    edited.write_text(edited.read_text(encoding="utf-8").replace("第一条", "第一条 （修订稿）", 1), encoding="utf-8")
+    real, calls = kb.embedder.encode_passages, []
+
+    def embed_while_another_process_writes(texts, progress=None):
+        if not calls:  # the first, long pass: meanwhile another process changes the library
+            other.remove(gone["id"])
+            assert other.ingest([edited], progress=False).added
+        calls.append(len(texts))
+        return real(texts, progress=progress)
+
+    kb.embedder.encode_passages = embed_while_another_process_writes
+    kb.reembed(progress=False)
+    fresh = KnowledgeBase(minilm_config)  # what any process reads from disk now
+    stored, _ = fresh.store.embeddings()
+    indexed = faiss.vector_to_array(fresh.vectors.index.id_map)
+    assert sorted(indexed.tolist()) == sorted(stored.tolist()) == sorted(dict(fresh.store.chunk_texts()))
+    assert [d["path"] for d in fresh.documents()] == [str(edited.resolve())]

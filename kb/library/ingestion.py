@@ -378,6 +378,17 @@ class Ingestion:
         index.add(np.array(ids, dtype=np.int64), vectors)
         store = self.kb.store
         with self.kb.live.writing(replace_with=index):
+            # embedding ran outside the write lock (minutes): another process may have added or removed
+            # chunks since. Inside it, the index is made to match the library as it is now.
+            now = dict(store.chunk_texts())
+            embedded = set(ids)
+            gone = [i for i in ids if i not in now]
+            index.remove(gone)
+            added = [i for i in now if i not in embedded]
+            added_vectors = embedder.encode_passages([now[i] for i in added]) if added else vectors[:0]
+            index.add(np.array(added, dtype=np.int64), added_vectors)
+            keep = [n for n, i in enumerate(ids) if i in now]
+            ids, vectors = [ids[n] for n in keep] + added, np.concatenate([vectors[keep], added_vectors])
             store.set_embeddings(ids, vectors)
             store.set_meta("embedding_model", self.kb.passage_model)
             store.set_meta("embedding_dim", str(embedder.dim))
