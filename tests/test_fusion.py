@@ -58,7 +58,8 @@ def test_the_article_that_lists_what_was_asked_is_told_from_one_that_mentions_it
     law = "婚姻登记条例"
     lists = Candidate(title=law, text="办理结婚登记的内地居民应当出具下列证件和证明材料：（一）本人的户口簿、身份证；")
     mentions = Candidate(title=law, text="婚姻登记机关应当对结婚登记当事人出具的证件、证明材料进行审查。")
-    other_list = Candidate(title="救助管理办法", text="救助站应当根据受助人员的需要提供下列救助：（一）提供食物；")
-    rows = feature_matrix([lists, mentions, other_list], cues)
+    other_list = Candidate(title=law, text="当事人有下列情形之一的，婚姻登记机关不予登记：（一）未到法定结婚年龄的；")
+    short_name = Candidate(title=law, text="民政部门（以下简称登记机关）负责证件的审查。三个月以下的证明材料：有效。")
+    rows = feature_matrix([lists, mentions, other_list, short_name], cues)
     column = {name: [row[FEATURES.index(name)] for row in rows] for name in ("enumerates", "intent_listed")}
-    assert column == {"enumerates": [1.0, 0.0, 1.0], "intent_listed": [1.0, 0.0, 1.0]}
+    assert column == {"enumerates": [1.0, 0.0, 1.0, 0.0], "intent_listed": [1.0, 0.0, 0.0, 0.0]}

@@ -91,17 +91,19 @@ def for_group(title: str, headings: str, groups: Sequence[str]) -> bool:
     return bool(pattern and (pattern.search(title) or pattern.search(headings)))
 
 
-_LIST = "(?:下列|以下|如下)"
-_ENUMERATES = re.compile(_LIST + r"[^。；]{0,16}[:：]")
+# 下列/以下/如下 introducing a list, not 以下简称 (a short name) nor 三个月以下 (a bound)
+_LIST = r"(?<![\d零一二三四五六七八九十百千万两元米天日月年岁级人个])(?:下列|以下|如下)(?!简称|统称|称)"
+_ENUMERATES = re.compile(_LIST + r"[^。；]{0,30}[:：]")
 
 
 @lru_cache(maxsize=64)
 def listed(words: tuple[str, ...]) -> re.Pattern | None:
-    """An enumeration of one of these words: 出具下列证件, 下列条件, 具备以下条件."""
+    """An enumeration of one of these words, up to its colon: 出具下列证件和证明材料：, 具备以下条件："""
     if not words:
         return None
     word = "(?:" + "|".join(map(re.escape, sorted(set(words), key=len, reverse=True))) + ")"
-    return re.compile(f"{word}[^。；，]{{0,6}}{_LIST}|{_LIST}[^。；，]{{0,8}}{word}")
+    to_colon = r"[^。；]{0,30}[:：]"
+    return re.compile(f"{word}[^。；，]{{0,6}}{_LIST}{to_colon}|{_LIST}[^。；，]{{0,8}}{word}{to_colon}")
 
 
 def _cover(words: Sequence[str], text: str) -> float:
