@@ -19,17 +19,26 @@ MAX_SCAN_SIDE = 4000  # pixels: a page that declares itself huge is rendered sma
 
 
 SCAN_FORMATS = ("PNG", "JPEG", "MPO", "TIFF", "BMP")  # what Pillow names the image suffixes we take
+JPEG_FILTERS = {"DCTDecode", "JPXDecode"}  # image streams whose pixel size their own header states
 _PDFIUM = threading.Lock()  # PDFium is not thread-safe: every call to it in this process holds this lock
 
 
-class _RenderedPages(dict):
+class _Pages(dict):
+    """Page index → the page's image or a function giving it; `refused`: pages not read, and why."""
+
+    def __init__(self, pages=(), refused: dict[int, str] | None = None):
+        super().__init__(pages)
+        self.refused = refused or {}
+
+
+class _RenderedPages(_Pages):
     """Page index → a function that renders the page as a reader sees it (PDFium: the page's rotation,
     every image strip, JBIG2 and CCITT scans, masks), called when OCR reaches the page so that one
     page at a time is held in memory. A page PDFium cannot render gives None: read as blank, it is
     listed among the low-confidence pages."""
 
-    def __init__(self, document, pages: list[int]):
-        super().__init__((n, lambda n=n: self._render(n)) for n in pages)
+    def __init__(self, document, pages: list[int], refused: dict[int, str] | None = None):
+        super().__init__(((n, lambda n=n: self._render(n)) for n in pages), refused)
         self._document = document
 
     def _render(self, n: int):
@@ -56,17 +65,17 @@ class _RenderedPages(dict):
 
 
 def page_images(path: Path, data: bytes, reader, unread: list[int], short: list[int],
-                limits: Limits | None = None) -> dict:
+                limits: Limits | None = None) -> _Pages:
     """The pages to read by OCR, each as a function giving the page's image: those among `unread`
     that hold an image (a page with neither text nor image is blank), and those among `short` (a
     few words of text, such as a stamped page number) that images mostly cover. PDFium renders
     them; a file it cannot open, or whose pages it counts otherwise than pypdf (a broken file), falls
     back to each unread page's largest image as pypdf decodes it. Every image on those pages is
-    measured from its dictionary against the pixel limits first (a 3 KB PDF can declare a gigabyte
-    of pixels); raises ReadError naming the page."""
+    measured first, from its dictionary and, for a JPEG, its own header (a 3 KB PDF can declare a
+    gigabyte of pixels): a page holding one over the limit is not read (`refused`: page → why)."""
     import pypdfium2 as pdfium
 
-    pixels = _PixelBudget(path, limits or Limits())
+    limits = limits or Limits()
     with _PDFIUM:
         try:
             document = pdfium.PdfDocument(data)
@@ -78,40 +87,44 @@ def page_images(path: Path, data: bytes, reader, unread: list[int], short: list[
         if document is not None:
             try:
                 scanned = [n for n in sorted(unread + short) if _is_scan(document, n, short=n in short)]
-                for n in scanned:
-                    pixels.check(n, _pdfium_sizes(document, n))
+                refused = {n: why for n in scanned if (why := _too_large(n, _pdfium_sizes(document, n), limits))}
             except BaseException:
                 document.close()
                 raise
-            if scanned:
-                return _RenderedPages(document, scanned)
+            kept = [n for n in scanned if n not in refused]
+            if kept:
+                return _RenderedPages(document, kept, refused)
             document.close()
-            return {}
-    for n in unread:
-        pixels.check(n, _pypdf_sizes(reader.pages[n]))
-    found = {n: _largest_image(reader.pages[n]) for n in unread}
-    return {n: image for n, image in found.items() if image is not None}
+            return _Pages(refused=refused)
+    refused = {n: why for n in unread if (why := _too_large(n, _pypdf_sizes(reader.pages[n]), limits))}
+    found = {n: _largest_image(reader.pages[n]) for n in unread if n not in refused}
+    return _Pages({n: image for n, image in found.items() if image is not None}, refused=refused)
 
 
-class _PixelBudget:
-    """The pixel limits of one file's scanned pages: per image, and all of them together."""
+def _too_large(n: int, sizes: list[tuple[int, int]], limits: Limits) -> str:
+    """Why page n is not read by OCR (an image over the pixel limit), or ""."""
+    for width, height in sizes:
+        if width * height > limits.max_image_pixels:
+            most = limits.max_image_pixels / 1e6
+            return f"第{n + 1}页的图片过大（{width}×{height} 像素，上限 {most:.0f} 百万像素），该页未识别"
+    return ""
 
-    def __init__(self, path: Path, limits: Limits):
-        self.path, self.limits, self.total = path, limits, 0
 
-    def check(self, n: int, sizes: list[tuple[int, int]]) -> None:
-        for width, height in sizes:
-            if width * height > self.limits.max_image_pixels:
-                raise ReadError(self.path, f"第{n + 1}页的图片过大（{width}×{height} 像素，上限 "
-                                           f"{self.limits.max_image_pixels / 1e6:.0f} 百万像素），未识别")
-            self.total += width * height
-            if self.total > self.limits.max_image_total_pixels:
-                most = self.limits.max_image_total_pixels / 1e6
-                raise ReadError(self.path, f"扫描页的图片总像素过多（超过 {most:.0f} 百万像素），未识别")
+def _header_size(raw: bytes) -> tuple[int, int]:
+    """A JPEG's (or JPEG 2000's) size from its own header: a PDF's /Width may say 10 for 30000."""
+    import io
+
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(raw)) as image:
+            return image.size
+    except Exception:
+        return 0, 0
 
 
 def _pdfium_sizes(document, n: int) -> list[tuple[int, int]]:
-    """The pixel size of each image on page n, as its dictionary declares it (nothing decoded)."""
+    """The pixel size of each image on page n (nothing decoded)."""
     import pypdfium2 as pdfium
     import pypdfium2.raw as pdfium_c
 
@@ -123,7 +136,11 @@ def _pdfium_sizes(document, n: int) -> list[tuple[int, int]]:
         sizes = []
         for image in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE]):
             try:
-                sizes.append(tuple(image.get_px_size()))
+                width, height = image.get_px_size()
+                if set(image.get_filters()) & JPEG_FILTERS:
+                    header = _header_size(bytes(image.get_data(decode_simple=False)))
+                    width, height = max(width, header[0]), max(height, header[1])
+                sizes.append((width, height))
             except Exception:  # PDFium cannot measure it: nor will it decode it
                 continue
         return sizes
@@ -132,7 +149,7 @@ def _pdfium_sizes(document, n: int) -> list[tuple[int, int]]:
 
 
 def _pypdf_sizes(page) -> list[tuple[int, int]]:
-    """The pixel size of each image among a page's resources, from /Width and /Height."""
+    """The pixel size of each image among a page's resources: /Width and /Height, and a JPEG's header."""
     try:
         xobjects = page["/Resources"].get_object()["/XObject"].get_object()
     except Exception:
@@ -141,8 +158,15 @@ def _pypdf_sizes(page) -> list[tuple[int, int]]:
     for ref in xobjects.values():
         try:
             image = ref.get_object()
-            if image.get("/Subtype") == "/Image":
-                sizes.append((int(image["/Width"]), int(image["/Height"])))
+            if image.get("/Subtype") != "/Image":
+                continue
+            width, height = abs(int(image["/Width"])), abs(int(image["/Height"]))
+            filters = image.get("/Filter")
+            names = {str(f).lstrip("/") for f in (filters if isinstance(filters, list) else [filters])}
+            if names & JPEG_FILTERS:
+                header = _header_size(image.get_data())
+                width, height = max(width, header[0]), max(height, header[1])
+            sizes.append((width, height))
         except Exception:
             continue
     return sizes

@@ -171,6 +171,11 @@ def _read_pdf(path: Path, data: bytes, limits: Limits) -> RawText:
         for n, page in zip(scans, read, strict=True):
             if n in unread or _visible(page.text) > max(2 * _visible(pages[n]), SHORT_PAGE):  # the scan says more
                 pages[n], ocr[n + 1] = page.text, page.confidence
+    refused = getattr(scans, "refused", {})
+    if refused and not any(_visible(page) for page in pages):
+        raise ReadError(path, next(iter(refused.values())))  # nothing else to keep: say why
+    for n in refused:
+        ocr[n + 1] = 0.0  # listed among the pages to check against the paper
     text, starts = join_wrapped_lines([clean_text(page) for page in pages])
     return RawText(text, "pdf+ocr" if ocr else "pdf", page_starts=starts, ocr=ocr)
 

@@ -50,10 +50,33 @@ def test_a_pdf_holding_an_image_bomb_is_refused_before_the_page_is_rendered(tmp_
                          cwd=Path(__file__).resolve().parent.parent).stdout.splitlines()
     assert "第1页的图片过大" in out[0] and "12000×12000" in out[0]
     assert int(out[-1]) < 400  # MB at the peak (1,011 MB before)
-    small = tmp_path / "小扫描件.pdf"
-    Image.new("L", (1200, 1600), 255).save(small, "PDF")
-    with pytest.raises(ReadError, match="图片总像素过多"):
-        read_file(small, Limits(max_image_total_pixels=1_000_000))
+
+
+def test_a_jpeg_in_a_pdf_is_measured_by_its_own_header_not_the_size_the_pdf_declares(tmp_path):
+    lying = tmp_path / "扫描件.pdf"
+    Image.new("L", (1500, 1500), 255).save(lying, "PDF")  # a JPEG (DCTDecode) page
+    data = lying.read_bytes()
+    assert b"/DCTDecode" in data
+    lying.write_bytes(data.replace(b"/Width 1500", b"/Width 0010").replace(b"/Height 1500", b"/Height 0010"))
+    with pytest.raises(ReadError, match="1500×1500"):
+        read_file(lying, Limits(max_image_pixels=1_000_000))
+
+
+def test_an_oversized_scanned_page_is_left_out_and_the_rest_of_the_pdf_kept(tmp_path):
+    """One A3 page scanned at 600 dpi among text pages: that page is listed to check, the text stays."""
+    from conftest import REGULATIONS
+    from pypdf import PdfReader, PdfWriter
+
+    big = tmp_path / "大图.pdf"
+    Image.new("L", (1500, 1500), 255).save(big, "PDF")
+    writer = PdfWriter()
+    writer.add_page(PdfReader(REGULATIONS / "婚姻登记条例(2003-08-08).pdf").pages[0])
+    writer.add_page(PdfReader(big).pages[0])
+    mixed = tmp_path / "条例加扫描页.pdf"
+    with open(mixed, "wb") as out:
+        writer.write(out)
+    raw = read_file(mixed, Limits(max_image_pixels=1_000_000))
+    assert "婚姻登记" in raw.text and raw.ocr == {2: 0.0}
 
 
 def test_a_tiff_of_too_many_pages_or_pixels_is_refused(tmp_path):

@@ -256,11 +256,15 @@ class Ingestion:
         or most of the same text (the .md and the .docx of one law). Not the file's own earlier
         version at the same path, nor an identical file (ingest skips those). Raises ReadError."""
         path = Path(path)
+        try:  # hashed first: a file changed after it was read must not take the reading's result
+            digest = content_hash(path)
+        except OSError as exc:
+            raise ReadError(path, f"无法读取文件（{exc.strerror or exc}）") from exc
         try:
-            doc, chunks = load_document(path, sizes=self.kb.config.chunk_sizes, limits=self.kb.config.limits.start())
+            doc, chunks = load_document(path, sizes=self.kb.config.chunk_sizes, digest=digest,
+                                        limits=self.kb.config.limits.start())
         except ReadError as exc:
-            if path.is_file():
-                self._read[str(path.resolve())] = (content_hash(path), exc)
+            self._read[str(path.resolve())] = (digest, exc)
             raise
         self._read[str(path.resolve())] = (doc, chunks)  # an upload is read (and OCR'd) once: ingest reuses it
         lines = sorted((line.strip() for line in doc.text.split("\n")), key=len, reverse=True)[:3]
