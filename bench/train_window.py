@@ -2,7 +2,7 @@
 
     python -m bench.train_window ../shared/eval/stard/train.jsonl --subset --cv 5 --ranker-out ranker.txt
 
-The train part of bench/data/window_questions.jsonl (100 questions over 18 documents, none of the
+The train part of bench/data/window_questions.jsonl (349 questions over 50 documents, none of the
 validation part's) is asked over the window knowledge base with the shipped model; its candidates
 become extra training questions for every ranker a STARD trainer trains. Reported in one run:
 STARD 5-fold CV with those extra questions (each fold's ranker learns from them too), then one
