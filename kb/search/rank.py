@@ -26,9 +26,6 @@ FEATURES = (
     # question's answer is often the long article that lists every condition or document
     "title_cover", "heading_cover", "text_cover", "query_words",
     "intent_asked", "intent_match", "group_mismatch",
-    # the article enumerates (下列……：), and enumerates what was asked (应当出具下列证件, 具备下列条件):
-    # a window question's answer is the list, not the article that mentions the same word once
-    "enumerates", "intent_listed",
     # questions already answered (kb.search.precedents): the nearest voter, how many, what share
     "precedent_best", "precedent_count", "precedent_share",
 )
@@ -38,8 +35,8 @@ MISSING_RANK = 1000  # a retriever that did not offer the candidate
 # ranked below weaker ones); with them it also ranked better on held-out folds.
 MONOTONE = {"keyword_rank": -1, "keyword_score": 1, "keyword_share": 1, "expanded_rank": -1, "expanded_share": 1,
             "dense_rank": -1, "dense_score": 1, "dense_gap": -1, "rrf": 1, "title_cover": 1, "heading_cover": 1,
-            "text_cover": 1, "intent_match": 1, "intent_listed": 1, "group_mismatch": -1, "precedent_best": 1,
-            "precedent_count": 1, "precedent_share": 1}
+            "text_cover": 1, "intent_match": 1, "group_mismatch": -1, "precedent_best": 1, "precedent_count": 1,
+            "precedent_share": 1}
 
 
 @dataclass
@@ -91,21 +88,6 @@ def for_group(title: str, headings: str, groups: Sequence[str]) -> bool:
     return bool(pattern and (pattern.search(title) or pattern.search(headings)))
 
 
-# 下列/以下/如下 introducing a list, not 以下简称 (a short name) nor 三个月以下 (a bound)
-_LIST = r"(?<![\d零一二三四五六七八九十百千万两元米天日月年岁级人个])(?:下列|以下|如下)(?!简称|统称|称)"
-_ENUMERATES = re.compile(_LIST + r"[^。；]{0,30}[:：]")
-
-
-@lru_cache(maxsize=64)
-def listed(words: tuple[str, ...]) -> re.Pattern | None:
-    """An enumeration of one of these words, up to its colon: 出具下列证件和证明材料：, 具备以下条件："""
-    if not words:
-        return None
-    word = "(?:" + "|".join(map(re.escape, sorted(set(words), key=len, reverse=True))) + ")"
-    to_colon = r"[^。；]{0,30}[:：]"
-    return re.compile(f"{word}[^。；，]{{0,6}}{_LIST}{to_colon}|{_LIST}[^。；，]{{0,8}}{word}{to_colon}")
-
-
 def _cover(words: Sequence[str], text: str) -> float:
     return sum(1 for w in words if w in text) / len(words) if words else 0.0
 
@@ -117,7 +99,6 @@ def feature_matrix(candidates: list[Candidate], cues: QuestionCues) -> np.ndarra
     top_expanded = max((c.expanded.score for c in candidates), default=0.0) or 1.0
     top_dense = max((c.dense.score for c in candidates if c.dense.rank < MISSING_RANK), default=0.0)
     answers = any_of(tuple(w for words in cues.intent_answers for w in words))
-    answer_listed = listed(tuple(w for words in cues.intent_answers for w in words))
     rows = []
     for c in candidates:
         intent_match = float(bool(answers and answers.search(c.text)))
@@ -132,8 +113,6 @@ def feature_matrix(candidates: list[Candidate], cues: QuestionCues) -> np.ndarra
             "title_cover": _cover(words, c.title), "heading_cover": _cover(words, c.headings),
             "text_cover": _cover(words, c.text), "query_words": len(words),
             "intent_asked": float(bool(cues.intent_answers)), "intent_match": intent_match, "group_mismatch": mismatch,
-            "enumerates": float(bool(_ENUMERATES.search(c.text))),
-            "intent_listed": float(bool(answer_listed and answer_listed.search(c.text))),
             "precedent_best": c.vote.best if c.vote else 0.0, "precedent_count": c.vote.count if c.vote else 0,
             "precedent_share": c.vote.share if c.vote else 0.0,
         }
