@@ -96,8 +96,9 @@ def page_images(path: Path, data: bytes, reader, unread: list[int], short: list[
                 return _RenderedPages(document, kept, refused)
             document.close()
             return _Pages(refused=refused)
-    refused = {n: why for n in unread if (why := _too_large(n, _pypdf_sizes(reader.pages[n]), limits))}
-    found = {n: _largest_image(reader.pages[n]) for n in unread if n not in refused}
+    measured = {n: _pypdf_images(reader.pages[n]) for n in unread}
+    refused = {n: why for n, sizes in measured.items() if (why := _too_large(n, list(sizes.values()), limits))}
+    found = {n: _largest_image(reader.pages[n], sizes) for n, sizes in measured.items() if n not in refused}
     return _Pages({n: image for n, image in found.items() if image is not None}, refused=refused)
 
 
@@ -148,14 +149,15 @@ def _pdfium_sizes(document, n: int) -> list[tuple[int, int]]:
         page.close()
 
 
-def _pypdf_sizes(page) -> list[tuple[int, int]]:
-    """The pixel size of each image among a page's resources: /Width and /Height, and a JPEG's header."""
+def _pypdf_images(page) -> dict[str, tuple[int, int]]:
+    """Each image among a page's resources by name, with its pixel size: /Width and /Height, and a
+    JPEG's own header (nothing decoded)."""
     try:
         xobjects = page["/Resources"].get_object()["/XObject"].get_object()
     except Exception:
-        return []
-    sizes = []
-    for ref in xobjects.values():
+        return {}
+    sizes = {}
+    for name, ref in xobjects.items():
         try:
             image = ref.get_object()
             if image.get("/Subtype") != "/Image":
@@ -166,7 +168,7 @@ def _pypdf_sizes(page) -> list[tuple[int, int]]:
             if names & JPEG_FILTERS:
                 header = _header_size(image.get_data())
                 width, height = max(width, header[0]), max(height, header[1])
-            sizes.append((width, height))
+            sizes[name] = (width, height)
         except Exception:
             continue
     return sizes
@@ -219,13 +221,13 @@ def _area(image) -> float:
     return max(0.0, right - left) * max(0.0, top - bottom)
 
 
-def _largest_image(page):
-    """A scanned page's image (the largest among its resources, the only one decoded), as PIL, or None."""
+def _largest_image(page, sizes: dict[str, tuple[int, int]]):
+    """A scanned page's image, the largest of those measured (`_pypdf_images`; the only one decoded),
+    as PIL, or None."""
+    if not sizes:
+        return None
     try:
-        xobjects = page["/Resources"].get_object()["/XObject"].get_object()
-        named = {name: (int(o["/Width"]) * int(o["/Height"])) for name, o in
-                 ((name, ref.get_object()) for name, ref in xobjects.items()) if o.get("/Subtype") == "/Image"}
-        return page.images[max(named, key=named.get)].image if named else None
+        return page.images[max(sizes, key=lambda name: sizes[name][0] * sizes[name][1])].image
     except Exception:  # an image pypdf cannot decode: the page stays as its text layer
         return None
 

@@ -22,16 +22,21 @@ def declared_bomb(path: Path, side: int = 12_000) -> Path:
     return path
 
 
+def read_in_a_child(path: Path) -> list[str]:
+    """read_file in a fresh process: its ReadError's reason, then its peak memory in MB. The peak comes
+    from /proc (VmHWM), not getrusage: ru_maxrss carries the parent's peak over the fork."""
+    code = ("from ingest.readers import read_file; from ingest import ReadError\n"
+            f"try:\n    read_file({str(path)!r})\nexcept ReadError as exc:\n    print(exc.reason)\n"
+            "peak = next(line for line in open('/proc/self/status') if line.startswith('VmHWM'))\n"
+            "print(int(peak.split()[1]) // 1024)")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          cwd=Path(__file__).resolve().parent.parent).stdout.splitlines()
+
+
 def test_an_image_bomb_is_refused_from_its_header_without_decoding(tmp_path):
     bomb = declared_bomb(tmp_path / "扫描件.png")
     assert bomb.stat().st_size < 200_000
-    # the peak from /proc (VmHWM), not getrusage: ru_maxrss carries the parent's peak over the fork
-    code = ("from ingest.readers import read_file; from ingest import ReadError\n"
-            f"try:\n    read_file({str(bomb)!r})\nexcept ReadError as exc:\n    print(exc.reason)\n"
-            "peak = next(line for line in open('/proc/self/status') if line.startswith('VmHWM'))\n"
-            "print(int(peak.split()[1]) // 1024)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parent.parent).stdout.splitlines()
+    out = read_in_a_child(bomb)
     assert "图片过大" in out[0] and "12000×12000" in out[0]
     assert int(out[-1]) < 300  # MB at the peak: the 430 MB of pixels were never decoded
 
@@ -42,12 +47,7 @@ def test_a_pdf_holding_an_image_bomb_is_refused_before_the_page_is_rendered(tmp_
     bomb = tmp_path / "扫描件.pdf"
     Image.new("1", (12_000, 12_000)).save(bomb, "PDF")
     assert bomb.stat().st_size < 10_000
-    code = ("from ingest.readers import read_file; from ingest import ReadError\n"
-            f"try:\n    read_file({str(bomb)!r})\nexcept ReadError as exc:\n    print(exc.reason)\n"
-            "peak = next(line for line in open('/proc/self/status') if line.startswith('VmHWM'))\n"
-            "print(int(peak.split()[1]) // 1024)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parent.parent).stdout.splitlines()
+    out = read_in_a_child(bomb)
     assert "第1页的图片过大" in out[0] and "12000×12000" in out[0]
     assert int(out[-1]) < 400  # MB at the peak (1,011 MB before)
 
