@@ -19,6 +19,7 @@ REFERENCE_TYPE = {"regulation": "Z", "policy": "Z", "report": "R", "speech": "Z"
 # GB/T 9704-2012: A4 paper, margins top 37 mm, bottom 35 mm, left 28 mm, right 26 mm (python-docx's own
 # default is US Letter with one-inch margins, which Chinese offices print wrongly)
 PAGE_MM = (210, 297)
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 MARGINS_MM = {"top_margin": 37, "bottom_margin": 35, "left_margin": 28, "right_margin": 26}
 
 
@@ -168,3 +169,122 @@ def to_docx(items: list[BasketItem], title: str = "学习素材", chinese_number
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
+
+
+# ------------------------------------------------------------------ 引文核对: drafts in and out
+DRAFT_SUFFIXES = (".txt", ".md", ".docx")
+MAX_DRAFT_BYTES = 20 * 2**20
+CHECK_AUTHOR = "引文核对"
+
+
+def read_draft(name: str, data: bytes) -> str:
+    """A draft's text: a TXT or MD file decoded, or a DOCX's body paragraphs one per line (the
+    lines that `commented_docx` comments on). Raises ReadError naming the file and the problem."""
+    from ingest.limits import Limits
+    from ingest.readers import ReadError, check_archive, decode_text
+
+    suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if suffix not in DRAFT_SUFFIXES:
+        raise ReadError(name, f"不支持的稿件格式“{suffix or '无扩展名'}”，请用 TXT、MD 或 DOCX")
+    if len(data) > MAX_DRAFT_BYTES:
+        raise ReadError(name, f"文件过大（{len(data) / 2**20:.0f} MB，稿件上限 {MAX_DRAFT_BYTES // 2**20} MB）")
+    if suffix != ".docx":
+        return decode_text(name, data)[0].replace("\r\n", "\n")
+    check_archive(name, data, Limits())
+    return "\n".join(p.text for p in _open_docx(name, data).paragraphs)
+
+
+def _open_docx(name: str, data: bytes):
+    import zipfile
+
+    import docx
+
+    from ingest.readers import ReadError
+
+    try:
+        return docx.Document(io.BytesIO(data))
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise ReadError(name, f"DOCX 文件已损坏或不是 Word 文档（{exc}）") from exc
+    except Exception as exc:
+        if type(exc).__module__.startswith(("docx", "lxml")):
+            raise ReadError(name, f"DOCX 文件已损坏或不是 Word 文档（{exc}）") from exc
+        raise
+
+
+def commented_docx(draft: str, results: list, original: tuple[str, bytes] | None = None) -> bytes:
+    """The draft as a DOCX with a Word comment on each quotation (`results`: QuoteResult): its status,
+    why, its source's citation and the source's wording. `original` (name, bytes of a DOCX): that
+    document, kept as it is but for the comments; else a new A4 document of the draft's lines."""
+    if original:
+        doc = _open_docx(*original)
+        paragraphs = doc.paragraphs
+    else:
+        doc = _official("稿件（引文核对）")
+        paragraphs = [doc.add_paragraph(line) for line in draft.split("\n")]
+    starts, at = [], 0
+    for p in paragraphs:
+        starts.append(at)
+        at += len(p.text) + 1
+    for result in results:
+        q = result.quote
+        n = max(i for i, s in enumerate(starts) if s <= q.start)
+        paragraph, offset = paragraphs[n], starts[n]
+        end = min(q.end, offset + len(paragraph.text))
+        runs = _runs_between(paragraph, q.start - offset, end - offset)
+        if runs:
+            doc.add_comment(runs, _comment(result), author=CHECK_AUTHOR, initials="核")
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def _comment(result) -> str:
+    from kb.library.quote_check import STATUSES
+
+    lines = [f"【{STATUSES[result.status]}】" + (result.note or "")]
+    changes = [(kind, quoted, source) for kind, quoted, source in result.differences if kind != "equal"]
+    if changes:
+        said = {"changed": "改", "added": "多", "missing": "漏"}
+        lines.append("差异：" + "；".join(f"{said[k]}“{q or s}”" + (f"（原文“{s}”）" if k == "changed" else "")
+                                        for k, q, s in changes[:8]))
+    if result.source:
+        lines.append("出处：" + result.source["citation"])
+    if result.current and result.status != "exact":
+        lines.append(("现行表述：" if result.status == "outdated" else "原文：") + result.current)
+    return "\n".join(lines)
+
+
+def _runs_between(paragraph, start: int, end: int) -> list:
+    """The runs that hold exactly characters [start, end) of a paragraph's text, splitting a run of
+    plain text where a boundary falls inside it ([] when the range holds no run)."""
+    _split_at(paragraph, start)
+    _split_at(paragraph, end)
+    held, at = [], 0
+    for item in paragraph.iter_inner_content():
+        length = len(item.text)
+        if start <= at and at + length <= end and length and hasattr(item, "font"):
+            held.append(item)
+        at += length
+    return held
+
+
+def _split_at(paragraph, offset: int) -> None:
+    """Splits the text run in which `offset` falls inside, in two runs of the same formatting."""
+    import copy
+
+    from docx.text.run import Run
+
+    at = 0
+    for item in paragraph.iter_inner_content():
+        length = len(item.text)
+        if at < offset < at + length:
+            plain = hasattr(item, "font") and all(child.tag.rsplit("}", 1)[-1] in ("rPr", "t", "tab", "br", "cr")
+                                                  for child in item._r)
+            if plain:
+                text, k = item.text, offset - at
+                right = copy.deepcopy(item._r)
+                item._r.addnext(right)
+                item.text = text[:k]
+                Run(right, item._parent).text = text[k:]
+            return
+        at += length

@@ -20,16 +20,18 @@ from fastapi import Depends, FastAPI, File, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from ingest.types import DOC_TYPES
 from kb.config import Config
 from kb.errors import AccessError, ConfigError, DocumentNotFound, StudyKBError
+from kb.export import DOCX_MIME, MAX_DRAFT_BYTES, commented_docx, read_draft
 from kb.language.query import ArticleRef
 from kb.library.auth import Users, authorise
 from kb.library.knowledge_base import KnowledgeBase
+from kb.library.quote_check import MAX_DRAFT_CHARS
 from kb.types import SEARCH_MODES, Filters
 
 LOCAL_NAMES = {"127.0.0.1", "localhost", "::1"}
@@ -55,6 +57,14 @@ class Confirmed(BaseModel):
 class Review(BaseModel):
     review_due: str = Field("", max_length=10, description="复核日期 YYYY-MM-DD")
     text: str | None = Field(None, max_length=2000, description="简短的口径文字")
+
+
+class Draft(BaseModel):
+    text: str = Field(min_length=1, max_length=MAX_DRAFT_CHARS, description="稿件全文")
+
+
+CheckFormat = Annotated[str, Query(alias="format", pattern="^(json|docx)$",
+                                   description="json（默认）或 docx：带批注的 Word 稿件")]
 
 
 class BadRequest(StudyKBError):
@@ -303,6 +313,34 @@ def create_app(config: Config, kb: KnowledgeBase | None = None, local_only: bool
     @app.delete("/api/answers/{item_id}")
     def delete_answer(item_id: DocId, request: Request) -> dict:
         return as_editor(request, lambda actor: writer.answer_book.remove(item_id, actor=actor) or {"deleted": item_id})
+
+    def checked(draft: str, fmt: str, original: tuple[str, bytes] | None = None):
+        with lock:
+            report = kb.quotes.check(draft)
+        if fmt == "docx":
+            return Response(commented_docx(draft, report.results, original), media_type=DOCX_MIME,
+                            headers={"Content-Disposition": "attachment; filename*=UTF-8''checked.docx"})
+        return report.to_dict()
+
+    @app.post("/api/check")
+    def check(draft: Draft, fmt: CheckFormat = "json"):
+        """引文核对：稿件中每处引文与原文逐字比对（exact、differs、wrong_article、outdated、not_found）。"""
+        return checked(draft.text, fmt)
+
+    @app.post("/api/check/file")
+    def check_file(file: Annotated[UploadFile, File(description="TXT、MD 或 DOCX 稿件")], fmt: CheckFormat = "json"):
+        """引文核对一个稿件文件；DOCX 稿件以 format=docx 取回时保留原格式，只加批注。"""
+        name, data = file.filename or "draft.txt", file.file.read(MAX_DRAFT_BYTES + 1)
+        draft = read_draft(name, data)
+        return checked(draft, fmt, (name, data) if name.lower().endswith(".docx") else None)
+
+    @app.get("/api/related")
+    def related(ref: Annotated[str, Query(min_length=2, max_length=200, description="如 社会救助暂行办法第十一条")],
+                place: Annotated[str | None, Query(max_length=50, description="只列这一地方的配套规定")] = None,
+                ) -> dict:
+        """法条联想：本条引用（cites）、引用本条（cited_by）、其他版本（versions）、地方规定（local）。"""
+        with lock:
+            return kb.provisions.of(ref, place=place)
 
     @app.get("/api/stats")
     def stats(request: Request) -> dict:

@@ -383,3 +383,29 @@ def test_after_a_delete_the_same_query_shows_no_deleted_article_and_opens_the_ri
     finally:
         kb.restore(gone["id"])
         kb.close()
+
+
+def test_a_pasted_draft_is_checked_its_source_opens_and_the_commented_docx_reads_back(page, tmp_path):
+    go(page, "引文核对")
+    draft = ("《社会救助暂行办法》第十一条规定：“申请最低生活保障，按照下列程序办理”。\n"
+             "《社会救助暂行办法》第十二条规定：“申请最低生活保障，按照下列程序办理”。\n"
+             "第十六条规定：“申请特困人员供养，由本人向户籍所在地的乡镇政府、街道办事处提出书面申请”。\n"
+             "“国家对最低生活保障家庭应当每月上门慰问一次”（《社会救助暂行办法》第九条）。")
+    page.get_by_label("粘贴稿件").fill(draft)
+    page.get_by_role("button", name="核对引文").click()
+    page.get_by_text("共 4 处引文").wait_for()
+    summary = page.get_by_text("共 4 处引文").inner_text()
+    for label in ("一字不差 1", "有出入 1", "条号有误 1", "未找到出处 1"):
+        assert label in summary, summary
+    page.get_by_text("这段文字出自第十一条，稿件写的是第十二条").wait_for()  # the 条号有误 card says why
+    with page.expect_download() as download:
+        page.get_by_role("button", name="下载带批注的稿件（DOCX）").click()
+    path = tmp_path / "checked.docx"
+    download.value.save_as(path)
+    comments = [c.text for c in DocxDocument(str(path)).comments]
+    assert [c.split("】")[0][1:] for c in comments] == ["一字不差", "条号有误", "有出入", "未找到出处"]
+    assert "漏“人民”" in comments[2] and "出处：《社会救助暂行办法》" in comments[2]
+    page.get_by_role("button", name="查看原文").first.click()  # the first quotation's source, at its article
+    page.locator(".st-key-cited").wait_for()
+    assert "申请最低生活保障，按照下列程序办理" in page.locator(".st-key-cited").inner_text()
+    assert page.outside == []

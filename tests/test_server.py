@@ -338,3 +338,44 @@ def test_the_api_page_renders_offline_in_a_browser(api):
         browser.close()
     assert "Unable to render" not in text and "/api/search" in text and operations >= 8
     assert elsewhere == []
+
+
+DRAFT = ("《社会救助暂行办法》第十一条规定：“申请最低生活保障，按照下列程序办理”。\n"
+         "第十六条规定：“申请特困人员供养，由本人向户籍所在地的乡镇政府、街道办事处提出书面申请”。\n"
+         "“国家对最低生活保障家庭应当每月上门慰问一次”（《社会救助暂行办法》第九条）。")
+
+
+def test_check_a_draft_as_json_and_as_a_commented_docx(api):
+    import io
+
+    import docx
+
+    url, _ = api
+    body = json.dumps({"text": DRAFT}).encode()
+    status, result = get(url, "/api/check", "POST", body, {"Content-Type": "application/json"})
+    assert status == 200
+    assert [q["status"] for q in result["quotes"]] == ["exact", "differs", "not_found"]
+    first, second = result["quotes"][0], result["quotes"][1]
+    assert DRAFT[first["start"]:first["end"]] == first["text"] and first["source"]["article"] == "第十一条"
+    assert second["differences"] == [["missing", "", "人民"]] and second["source"]["article"] == "第十六条"
+    request = urllib.request.Request(url + "/api/check?format=docx", data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as r:
+        comments = [c.text for c in docx.Document(io.BytesIO(r.read())).comments]
+    assert len(comments) == 3 and comments[1].startswith("【有出入】") and "漏“人民”" in comments[1]
+    upload, headers = multipart([("稿件.txt", DRAFT.encode("gb18030"))])
+    status, result = get(url, "/api/check/file", "POST", upload.replace(b'name="files"', b'name="file"'), headers)
+    assert status == 200 and [q["status"] for q in result["quotes"]] == ["exact", "differs", "not_found"]
+    upload, headers = multipart([("稿件.pdf", b"%PDF-1.4")])
+    status, result = get(url, "/api/check/file", "POST", upload.replace(b'name="files"', b'name="file"'), headers)
+    assert status == 400 and result["subject"] == "稿件.pdf" and "不支持的稿件格式" in result["error"]
+
+
+def test_related_provisions_over_http(api):
+    url, _ = api
+    status, related = get(url, "/api/related" + query(ref="社会救助暂行办法第十一条"))
+    assert status == 200 and set(related) == {"article", "cites", "cited_by", "versions", "local"}
+    assert [(e["title"], e["article"], e["kind"]) for e in related["cited_by"]] == [
+        ("社会救助暂行办法", "第十六条", "article")]
+    status, result = get(url, "/api/related" + query(ref="社会救助暂行办法第九百条"))
+    assert status == 404 and "第九百条" in result["error"]

@@ -24,8 +24,7 @@ from kb.types import SEARCH_MODES, Filters, Hit
 from webapp.render import escape, highlight
 
 ICON = Path(__file__).resolve().parent / "icon.png"
-PAGES = ("检索", "问答", "口径库", "文库", "文档", "新旧对照", "素材篮")
-DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+PAGES = ("检索", "问答", "口径库", "引文核对", "文库", "文档", "新旧对照", "素材篮")
 DATE_FORMAT = "YYYY-MM-DD"  # as dates are written everywhere else in the product
 # Our own fixed style (no document text in it), for the English Streamlit shows and no setting turns
 # off: the ⋮ menu (System / Light / Dark / Print / Record screen / Made with Streamlit) is hidden; the
@@ -154,6 +153,12 @@ def open_document(doc_id: int, start: int | None = None, end: int | None = None)
     st.session_state.cited = (doc_id, start, end) if start is not None else None
 
 
+def open_related(doc_id: int, article: str, start: int | None = None, end: int | None = None) -> None:
+    """Callback: the document at an article, with its 法条联想 panel open."""
+    open_document(doc_id, start, end)
+    st.session_state.related_for = (doc_id, article)
+
+
 def go_back() -> None:
     st.session_state.page = st.session_state.pop("came_from", PAGES[0])
 
@@ -238,7 +243,7 @@ def hit_card(kb: KnowledgeBase, hit: Hit, n: int, terms: list[str], key: str, qu
                 f"另有 {'、'.join(others)} 版" if others else ""]
         st.caption(escape(" · ".join(m for m in meta if m)))
         st.markdown(highlight(hit.text, terms))
-        left, right, third, _ = st.columns([1, 1, 1, 3])
+        left, right, third, fourth, _ = st.columns([1, 1, 1, 1, 2])
         left.button("加入素材篮", key=f"{key}-add-{hit.chunk_id}", on_click=add_to_basket, args=(kb, LOCK[0], hit),
                     icon=":material/add:")
         right.button("查看原文", key=f"{key}-open-{hit.chunk_id}", on_click=open_document,
@@ -247,6 +252,10 @@ def hit_card(kb: KnowledgeBase, hit: Hit, n: int, terms: list[str], key: str, qu
             third.button("答对了", key=f"{key}-right-{hit.chunk_id}", on_click=confirm_answer,
                          args=(kb, LOCK[0], question, hit), icon=":material/check:",
                          help="这一条回答了问题：记入口径库，审核后同类问题优先显示它")
+        if hit.article:
+            fourth.button("法条联想", key=f"{key}-related-{hit.chunk_id}", on_click=open_related,
+                          args=(hit.doc_id, hit.article, hit.start, hit.end), icon=":material/hub:",
+                          help="本条引用了什么、被什么引用、其他版本中的对应条文、地方的配套规定")
         with st.expander("上下文"):
             before, after = kb.context(hit)
             if before:

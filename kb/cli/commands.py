@@ -10,7 +10,9 @@ from pathlib import Path
 
 from ingest.types import DOC_TYPES
 from kb.cli.answers import cmd_answers
+from kb.cli.check import cmd_check
 from kb.cli.parser import build_parser
+from kb.cli.related import cmd_related
 from kb.client import remote
 from kb.config import DEFAULT_MODEL, Config
 from kb.errors import ConfigError, ModelMismatchError, StudyKBError
@@ -414,7 +416,7 @@ COMMANDS = {
     "trash": cmd_trash, "restore": cmd_restore, "user": cmd_user, "token": cmd_token, "audit": cmd_audit,
     "diff": cmd_diff,
     "stats": cmd_stats, "serve": cmd_serve, "model-build": cmd_model_build, "reembed": cmd_reembed, "train": cmd_train,
-    "answers": cmd_answers,
+    "answers": cmd_answers, "check": cmd_check, "related": cmd_related,
 }
 
 if __name__ == "__main__":

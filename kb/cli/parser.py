@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ingest.types import DOC_TYPES
-from kb.cli import answers
+from kb.cli import answers, check, related
 from kb.config import DEFAULT_MODEL
 from kb.types import SEARCH_MODES
 
@@ -109,4 +109,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--folds", type=int, default=5, help="交叉验证折数（默认 5）")
     p.add_argument("--eval", action="store_true", help="先做交叉验证，报告训练前后的检索质量")
     answers.add_parser(sub)
+    check.add_parser(sub)
+    related.add_parser(sub)
     return parser

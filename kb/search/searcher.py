@@ -244,6 +244,11 @@ class Searcher:
                             tuple(self.glossary.groups), plan.names_group)
         return feature_matrix(candidates, cues)
 
+    def passage_hit(self, chunk_id: int) -> Hit | None:
+        """A stored passage as a search would show it (the whole article for a regulation)."""
+        row = self.store.chunks([chunk_id]).get(chunk_id)
+        return self._hit(row, 1.0, ["citation"], 1.0) if row else None
+
     def _hit(self, row, score: float, matched: list[str], relevance: float | None = None) -> Hit:
         if row["article"]:
             first, start, end, page = self.store.article_span(row["doc_id"], row["article"])

@@ -301,6 +301,12 @@ class Store:
             (doc_id, article)).fetchone()
         return tuple(row) if row and row[0] is not None else None
 
+    def chunk_at(self, doc_id: int, offset: int) -> int | None:
+        """The chunk of a document that holds a character offset of its text (the last that starts before it)."""
+        row = self.conn.execute("SELECT id FROM chunks WHERE doc_id = ? AND start <= ? ORDER BY start DESC LIMIT 1",
+                                (doc_id, offset)).fetchone()
+        return row[0] if row else None
+
     def document_text(self, doc_id: int, start: int, end: int) -> str:
         row = self.conn.execute("SELECT substr(text, ?, ?) FROM documents WHERE id = ?",
                                 (start + 1, end - start, doc_id)).fetchone()

@@ -6,11 +6,11 @@ import streamlit as st
 
 from kb.config import Config
 from kb.errors import StudyKBError
-from kb.export import to_docx, to_markdown
+from kb.export import DOCX_MIME, to_docx, to_markdown
 from kb.library.baskets import move
 from kb.library.knowledge_base import KnowledgeBase
 from kb.types import BasketItem
-from webapp.common import DOCX_MIME, LOCK, current_basket, may_change_baskets
+from webapp.common import LOCK, current_basket, may_change_baskets
 from webapp.render import escape
 
 

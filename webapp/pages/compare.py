@@ -5,11 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from kb.config import Config
-from kb.export import comparison_docx
+from kb.export import DOCX_MIME, comparison_docx
 from kb.language.query import normalise_title
 from kb.library.diff import STATUSES
 from kb.library.knowledge_base import KnowledgeBase
-from webapp.common import DOCX_MIME, cached
+from webapp.common import cached
 from webapp.render import escape
 
 

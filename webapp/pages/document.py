@@ -11,6 +11,7 @@ from kb.config import Config
 from kb.library.knowledge_base import KnowledgeBase
 from kb.types import labelled_dates
 from webapp.common import doc_label, go_back
+from webapp.related import related_panel
 from webapp.render import document_blocks, escape
 
 
@@ -42,6 +43,7 @@ def document_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
             f"文件 {Path(by_id[doc_id]['path']).name}"]
     st.subheader(escape(doc.title))
     st.caption(escape(" · ".join(m for m in meta if m)))
+    related_panel(kb, doc_id)
     cited = state.get("cited")
     span = (cited[1], cited[2]) if cited and cited[0] == doc_id else None
     for kind, text in document_blocks(doc.text, doc.doc_type == "regulation", span):
