@@ -6,6 +6,7 @@ GB/T 7714-2015 style, with its issuer, 文号 and labelled dates (公布, 修订
 from __future__ import annotations
 
 import io
+import re
 
 from kb.language.query import chinese_number
 from kb.library.diff import STATUSES, Change
@@ -220,7 +221,7 @@ def commented_docx(draft: str, results: list, original: tuple[str, bytes] | None
         paragraphs = doc.paragraphs
     else:
         doc = _official("稿件（引文核对）")
-        paragraphs = [doc.add_paragraph(line) for line in draft.split("\n")]
+        paragraphs = [doc.add_paragraph(_xml_safe(line)) for line in draft.split("\n")]
     starts, at = [], 0
     for p in paragraphs:
         starts.append(at)
@@ -232,10 +233,19 @@ def commented_docx(draft: str, results: list, original: tuple[str, bytes] | None
         end = min(q.end, offset + len(paragraph.text))
         runs = _runs_between(paragraph, q.start - offset, end - offset)
         if runs:
-            doc.add_comment(runs, _comment(result), author=CHECK_AUTHOR, initials="核")
+            doc.add_comment(runs, _xml_safe(_comment(result)), author=CHECK_AUTHOR, initials="核")
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_safe(text: str) -> str:
+    """Characters XML cannot hold (a form feed from pdftotext, a NUL) as spaces: one for one, so the
+    draft's offsets still hold."""
+    return _NOT_XML.sub(" ", text)
 
 
 def _comment(result) -> str:
@@ -255,21 +265,25 @@ def _comment(result) -> str:
 
 
 def _runs_between(paragraph, start: int, end: int) -> list:
-    """The runs that hold exactly characters [start, end) of a paragraph's text, splitting a run of
-    plain text where a boundary falls inside it ([] when the range holds no run)."""
+    """The runs that hold characters [start, end) of a paragraph's text, a run of plain text split
+    where a boundary falls inside it; a run that cannot be split (a page break, a picture) or a
+    hyperlink is taken whole where the range touches it ([] when it touches none)."""
     _split_at(paragraph, start)
     _split_at(paragraph, end)
     held, at = [], 0
     for item in paragraph.iter_inner_content():
         length = len(item.text)
-        if start <= at and at + length <= end and length and hasattr(item, "font"):
-            held.append(item)
+        if length and at < end and start < at + length:
+            held.extend(item.runs if hasattr(item, "runs") else [item])  # a hyperlink: its runs
         at += length
     return held
 
 
+_PLAIN = {"rPr", "t", "tab", "lastRenderedPageBreak"}  # what a split run may hold (Word's page-break hint is dropped)
+
+
 def _split_at(paragraph, offset: int) -> None:
-    """Splits the text run in which `offset` falls inside, in two runs of the same formatting."""
+    """Splits the plain-text run in which `offset` falls inside, in two runs of the same formatting."""
     import copy
 
     from docx.text.run import Run
@@ -278,9 +292,7 @@ def _split_at(paragraph, offset: int) -> None:
     for item in paragraph.iter_inner_content():
         length = len(item.text)
         if at < offset < at + length:
-            plain = hasattr(item, "font") and all(child.tag.rsplit("}", 1)[-1] in ("rPr", "t", "tab", "br", "cr")
-                                                  for child in item._r)
-            if plain:
+            if hasattr(item, "font") and all(child.tag.rsplit("}", 1)[-1] in _PLAIN for child in item._r):
                 text, k = item.text, offset - at
                 right = copy.deepcopy(item._r)
                 item._r.addnext(right)

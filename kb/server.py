@@ -38,6 +38,7 @@ LOCAL_NAMES = {"127.0.0.1", "localhost", "::1"}
 MAX_REPEATED = 50  # values of one query parameter (doc=, place= …): thousands held the lock for seconds
 MAX_ID = 2**62  # a document id SQLite can hold; larger is no document (and was an HTTP 500)
 CHANGES = ("POST", "PUT", "PATCH", "DELETE")
+READ_ONLY_POSTS = ("/api/check", "/api/check/file")  # a POST only because a draft is too long for a URL
 ICON = Path(__file__).resolve().parent.parent / "webapp" / "icon.png"
 
 
@@ -143,7 +144,11 @@ def create_app(config: Config, kb: KnowledgeBase | None = None, local_only: bool
         crowded = [key for key, n in counts.items() if n > MAX_REPEATED]
         if crowded:
             return error(400, f"参数 {'、'.join(crowded)} 重复过多（每个参数最多 {MAX_REPEATED} 个值）", crowded[0])
-        if request.method in CHANGES and request.url.path.startswith("/api/"):
+        if request.url.path in READ_ONLY_POSTS:  # a draft checked changes nothing: anyone may, as anyone searches
+            size = request.headers.get("content-length", "")
+            if size.isdigit() and int(size) > MAX_DRAFT_BYTES + 2**16:
+                return error(413, f"稿件过大（上限 {MAX_DRAFT_BYTES // 2**20} MB）", size)
+        elif request.method in CHANGES and request.url.path.startswith("/api/"):
             # who may change the library, decided from the headers before any of the body is read
             try:
                 # a clerk (any signed-in user) confirms an answer; an editor changes everything else

@@ -40,6 +40,23 @@ def test_quotations_and_the_source_each_names():
     assert all(draft[q.start:q.end] == q.text for q in quotes)
 
 
+def test_the_nearest_naming_decides_and_ordinary_sentences_are_no_quotations():
+    def read(draft):
+        return [(q.text, q.title, q.article, q.kind) for q in find_quotes(draft)]
+
+    # a second quotation in one sentence takes its own article, with the law named before it
+    assert read("《慈善法》第十条规定：“设立慈善组织应当申请登记”，"
+                "第十二条规定：“慈善组织应当执行国家统一的会计制度”。") == [
+        ("设立慈善组织应当申请登记", "慈善法", "第十条", "quoted"),
+        ("慈善组织应当执行国家统一的会计制度", "慈善法", "第十二条", "quoted")]
+    assert read("根据《关于加强养老服务的通知》精神，各地要加强养老服务体系建设工作。") == []
+    assert read("根据《慈善法》第一条，依照《民法典》第二条规定，甲乙丙丁戊己庚辛壬癸。") == [
+        ("甲乙丙丁戊己庚辛壬癸", "民法典", "第二条", "stated")]
+    assert read("《民法典》有规定。其中第十条规定：“处理民事纠纷，应当依照法律”") == [
+        ("处理民事纠纷，应当依照法律", "民法典", "第十条", "quoted")]  # the law the paragraph named before
+    assert read("《民法典》说过。“处理民事纠纷，应当依照法律”（《慈善法》第十条）")[0][1:3] == ("慈善法", "第十条")
+
+
 def test_punctuation_spaces_and_width_are_no_difference():
     source = normalise("第十条　设立慈善组织，应当向县级以上人民政府民政部门申请登记。")
     quote = normalise("设立慈善组织,应当向县级以上人民政府 民政部门申请登记")
@@ -99,6 +116,35 @@ def test_a_word_draft_keeps_its_text_and_gets_a_comment_on_each_quotation():
     inside = [r for r in runs if start.getparent().index(start) < r.getparent().index(r) < end.getparent().index(end)]
     assert "".join(t.text for r in inside for t in r.iter() if t.tag.endswith("}t")) == quote.text
     assert any(r.find(".//{*}b") is not None for r in inside)  # the bold run kept its formatting when split
+
+
+def test_a_page_break_inside_a_quotation_is_kept_and_the_quotation_still_commented():
+    from docx.enum.text import WD_BREAK
+
+    original = docx.Document()
+    paragraph = original.add_paragraph("前文。“设立慈善组织，")
+    paragraph.add_run("应当向县级").add_break(WD_BREAK.PAGE)
+    paragraph.add_run("以上人民政府民政部门申请登记。”")
+    data = io.BytesIO()
+    original.save(data)
+    text = read_draft("讲稿.docx", data.getvalue())
+
+    class Checked:
+        status, note, differences, source, current, quote = "exact", "", [], None, "", find_quotes(text)[0]
+
+    out = docx.Document(io.BytesIO(commented_docx(text, [Checked()], ("讲稿.docx", data.getvalue()))))
+    assert len(out.comments) == 1 and len(out.element.body.xpath('.//w:br[@w:type="page"]')) == 1
+    assert [p.text for p in out.paragraphs] == text.split("\n")
+
+
+def test_characters_xml_cannot_hold_do_not_break_the_commented_draft():
+    text = "前文\x0c。“设立慈善组织，应当向县级以上人民政府民政部门申请登记”\x00"
+
+    class Checked:
+        status, note, differences, source, current, quote = "not_found", "", [], None, "", find_quotes(text)[0]
+
+    out = docx.Document(io.BytesIO(commented_docx(text, [Checked()])))
+    assert len(out.comments) == 1 and out.paragraphs[1].text == text.replace("\x0c", " ").replace("\x00", " ")
 
 
 # ------------------------------------------------------------------ against the knowledge base

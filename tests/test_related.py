@@ -27,9 +27,14 @@ def test_references_to_own_and_other_articles_and_to_a_basis():
         Reference("basis", "社会救助暂行办法", (), refs[0].at),
         Reference("basis", "城市居民最低生活保障条例", (), refs[0].at),
         Reference("article", "中华人民共和国慈善法", ("第十条", "第十二条"), refs[2].at),
-        Reference("article", "", ("第三十条", "第三十二条"), refs[3].at),
+        Reference("article", "", ("第三十条", "第三十一条", "第三十二条"), refs[3].at),
         Reference("article", "", ("第十一条",), refs[4].at),
     ]
+
+
+def test_a_range_is_each_article_in_it():
+    [ref] = references_in("违反本法第三十条至第三十三条的，予以处罚。", first_article_end=0)
+    assert ref.articles == ("第三十条", "第三十一条", "第三十二条", "第三十三条")
 
 
 def test_a_law_named_after_the_first_article_is_no_basis():
@@ -65,7 +70,9 @@ def test_what_an_article_is_tied_to(library):
 
 def test_the_same_article_in_the_other_version(library):
     [old] = library.provisions.of("慈善法第十条")["versions"]
-    assert old["date"] == "2016-03-16" and old["article"] == "第十条" and old["status"] in ("changed", "unchanged")
+    # the same article, its second paragraph reworded in 2023 (本法公布前已经设立的 → 已经设立的)
+    assert old["date"] == "2016-03-16" and old["article"] == "第十条" and old["status"] == "changed"
+    assert 0.9 < old["similarity"] < 1
 
 def test_references_inside_one_rule(library):
     cites = library.provisions.of("重庆市城乡居民最低生活保障条例第十九条")["cites"]

@@ -146,6 +146,7 @@ def doc_label(doc: dict) -> str:
 def open_document(doc_id: int, start: int | None = None, end: int | None = None) -> None:
     """Callback: show a document on the 文档 page, at a cited span when one is given; the page it
     was opened from is remembered, for the way back."""
+    st.session_state.pop("related_for", None)  # the 法条联想 panel opens only from its own button
     if st.session_state.page != "文档":
         st.session_state.came_from = st.session_state.page
     st.session_state.page = "文档"

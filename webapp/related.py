@@ -6,7 +6,7 @@ import streamlit as st
 
 from kb.errors import StudyKBError
 from kb.library.knowledge_base import KnowledgeBase
-from webapp.common import open_related
+from webapp.common import cached, open_related
 from webapp.render import escape
 
 SECTIONS = (("cites", "本条引用"), ("cited_by", "引用本条"), ("versions", "其他版本"), ("local", "地方规定"))
@@ -20,11 +20,16 @@ def related_panel(kb: KnowledgeBase, doc_id: int) -> None:
         return
     wanted = st.session_state.get("related_for")
     opened = bool(wanted and wanted[0] == doc_id and wanted[1] in articles)
-    with st.expander("法条联想", expanded=opened, icon=":material/hub:"):
-        article = st.selectbox("条文", articles, key=f"related-article-{doc_id}",
+    # a toggle, not an expander: an expander's content is computed even while closed
+    if not st.toggle("法条联想", value=opened, key=f"related-on-{doc_id}-{opened}",
+                     help="本条引用了什么、被什么引用、其他版本中的对应条文、地方的配套规定"):
+        return
+    with st.container(border=True):
+        article = st.selectbox("条文", articles, key=f"related-article-{doc_id}-{opened}",
                                index=articles.index(wanted[1]) if opened else 0)
         try:
-            related = kb.provisions.for_article(doc_id, article)
+            related, _ = cached("related_panel", (kb.generation, doc_id, article),
+                                lambda: kb.provisions.for_article(doc_id, article))
         except StudyKBError as exc:
             st.error(escape(str(exc)))
             return

@@ -4,7 +4,7 @@
 - to another law's articles: 《社会救助暂行办法》第十一条, 依照《慈善法》第十条和第十二条;
 - to a law as its basis: 根据《社会救助暂行办法》和《城市居民最低生活保障条例》…制定本条例 (in the
   first article or the preamble: kind "basis", no article).
-A list (第十条、第十二条, 第十条和第十二条) is read whole; a range (第十条至第十五条) by its two ends.
+A list (第十条、第十二条, 第十条和第十二条) is read whole, and a range (第十条至第十五条) article by article.
 前款 and 前两款 refer inside their own article and make no edge.
 """
 
@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from ingest.articles import ARTICLE
+from kb.language.query import chinese_number
 from kb.language.quotes import article_label
 
 _PART = r"第[一二三四五六七八九十\d]+[款项]"  # 第二款, 第三项: read past, the edge is to the article
@@ -54,4 +55,33 @@ def references_in(text: str, first_article_end: int | None = None) -> list[Refer
 
 
 def _numbers(listed: str) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(article_label(n) for n in _NUMBERS.findall(listed)))
+    """The articles of 第十条、第十二条 / 第三十条至第三十二条 (every one of a range, up to MAX_RANGE)."""
+    found = list(_NUMBERS.finditer(listed))
+    out = []
+    for i, m in enumerate(found):
+        out.append(article_label(m.group()))
+        if i and re.search(r"[至到]", listed[found[i - 1].end():m.start()]):
+            low, high = numeral_value(found[i - 1].group()[1:-1]), numeral_value(m.group()[1:-1])
+            if low is not None and high is not None and 0 < high - low <= MAX_RANGE:
+                out[-1:-1] = [f"第{chinese_number(n)}条" for n in range(low + 1, high)]
+    return tuple(dict.fromkeys(out))
+
+
+_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
+_UNITS = {"十": 10, "百": 100, "千": 1000}
+MAX_RANGE = 50  # 第一条至第五十条 at most is read as each article between
+
+
+def numeral_value(text: str) -> int | None:
+    """十一 → 11, 一百零五 → 105, 12 → 12; None for what is not a number (十条之一's 之一 included)."""
+    if text.isdigit():
+        return int(text)
+    total, digit = 0, 0
+    for ch in text:
+        if ch in _DIGITS:
+            digit = _DIGITS[ch]
+        elif ch in _UNITS:
+            total, digit = total + (digit or 1) * _UNITS[ch], 0
+        else:
+            return None
+    return total + digit if text else None

@@ -36,6 +36,7 @@ REWRITTEN = 0.35  # an old article this alike to a window of the version in forc
 CANDIDATE_PASSAGES = 20  # keyword hits whose documents a quotation is aligned in
 CANDIDATE_DOCUMENTS = 8
 MAX_DRAFT_CHARS = 200_000
+MAX_QUOTE_CHARS = 1000  # longer is an unclosed quotation mark swallowing paragraphs, not a quotation
 MAX_QUOTES = 500  # about 5 s of checking: a server holds its lock no longer for one request
 _NUMBER = re.compile(rf"^\s*{ARTICLE}\s*")  # an article's number, before its text
 CACHED_DOCUMENTS = 64
@@ -108,6 +109,8 @@ class QuoteChecker:
     def check_quote(self, quote: Quote, titles: list[tuple[int, str]]) -> QuoteResult:
         parts = [normalise(p).text for p in quote.parts()]  # text left out (……) is no difference
         wanted = "".join(parts)
+        if len(wanted) > MAX_QUOTE_CHARS:
+            return QuoteResult(quote, "not_found", note=f"引文过长（{len(wanted)} 字），未逐字核对：是否缺了后引号？")
         claimed = match_titles(quote.title, titles) if quote.title else []
         windows = [w for w in (self._align(parts, doc_id) for doc_id in self._candidates(quote, claimed)) if w]
         statuses = self.kb.versions.statuses()

@@ -83,7 +83,7 @@ class Related:
             for number in ref.articles:
                 if target is not None and self.store.article_span(target, number):
                     out.append({**self._entry(docs[target], number), "in_library": True})
-                elif number != article:
+                elif ref.title or number != article:
                     out.append({"title": ref.title or docs[doc_id]["title"], "article": number, "doc_id": None,
                                 "in_library": False})
         return _unique(out)
@@ -129,6 +129,7 @@ class Related:
     def _local(self, docs: dict, doc_id: int, article: str, asked: Place | None) -> list[dict]:
         """Local rules resting on (or citing) the article's law, of the asked place and the places above it."""
         law = self._law(doc_id)
+        words: list[str] | None = None  # the article's keywords, cut only when a local rule needs them
         out = []
         for other, d in docs.items():
             if not d["jurisdiction"] or self._law(other) == law:
@@ -142,15 +143,16 @@ class Related:
                 continue
             citing = next((c for ref, c in links if article in ref.articles), None)
             why = "引用本条" if citing else "以本法为依据"
-            citing = citing or self._same_matter(other, doc_id, article)
+            if not citing and words is None:
+                words = self.kb.words(self._body(doc_id, article).original)[:32]
+            citing = citing or self._same_matter(other, words)
             if citing:
                 out.append({**self._entry(d, citing), "why": why,
                             "jurisdiction": Place(d["jurisdiction"]).label})
         return _unique(out)
 
-    def _same_matter(self, local_id: int, doc_id: int, article: str) -> str:
-        """The article of a local rule on the same matter as `article`: its best keyword match."""
-        words = self.kb.words(self._body(doc_id, article).original)[:32]
+    def _same_matter(self, local_id: int, words: list[str]) -> str:
+        """The article of a local rule on the same matter as the article of `words`: its best keyword match."""
         ranked = self.store.keyword_search(words, LOCAL_MATCHES, Filters(doc_ids=[local_id]))
         rows = self.store.chunks([c for c, _ in ranked])
         return next((rows[c]["article"] for c, _ in ranked if c in rows and rows[c]["article"]), "")

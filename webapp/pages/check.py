@@ -30,21 +30,23 @@ def check_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
             if not draft.strip():
                 st.warning("请先粘贴稿件或上传文件。")
                 return
-            st.session_state.check_result = (draft, kb.quotes.check(draft),
-                                             original if original and original[0].lower().endswith(".docx") else None)
+            report = kb.quotes.check(draft)
+            kept = original if original and original[0].lower().endswith(".docx") else None
+            # the commented DOCX is written once per check, not on every rerun of the page
+            st.session_state.check_result = (draft, report, commented_docx(draft, report.results, kept))
         except StudyKBError as exc:
             st.error(escape(f"无法核对：{exc}"))
             return
     if "check_result" not in st.session_state:
         return
-    draft, report, original = st.session_state.check_result
+    draft, report, commented = st.session_state.check_result
     counts = report.counts()
     st.markdown(escape(f"共 {len(report.results)} 处引文：") + "，".join(
         f":{COLOURS[s]}[{label} {counts[s]}]" for s, label in STATUSES.items() if counts[s]) if report.results
         else escape("稿件中没有找到引文。"))
     if not report.results:
         return
-    st.download_button("下载带批注的稿件（DOCX）", data=commented_docx(draft, report.results, original),
+    st.download_button("下载带批注的稿件（DOCX）", data=commented,
                        file_name="引文核对.docx", mime=DOCX_MIME, icon=":material/download:", on_click="ignore")
     with st.expander("稿件（引文按核对结果着色）", expanded=False):
         st.markdown(annotated(draft, report.results))
@@ -57,7 +59,9 @@ def annotated(draft: str, results: list[QuoteResult]) -> str:
     out, at = [], 0
     for n, r in enumerate(results, 1):
         out.append(escape(draft[at:r.quote.start]))
-        out.append(f":{COLOURS[r.status]}[**{escape(draft[r.quote.start:r.quote.end])}**]")
+        # coloured line by line: a quotation over two paragraphs would break the markup across them
+        out.append("  \n".join(f":{COLOURS[r.status]}[**{escape(line)}**]" if line.strip() else ""
+                                for line in draft[r.quote.start:r.quote.end].split("\n")))
         out.append(escape(f"〔{n}〕"))
         at = r.quote.end
     out.append(escape(draft[at:]))
