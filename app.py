@@ -1,5 +1,5 @@
-"""studykb in the browser: 检索, 问答, 口径库, 引文核对, 文库, 文档, 新旧对照, 素材篮. The entry: configuration, sign-in
-and navigation; each page is a module of webapp/pages over the same KnowledgeBase calls as the
+"""studykb in the browser: 检索, 问答, 口径库, 引文核对, 学习台账, 文库, 文档, 新旧对照, 素材篮. The entry:
+configuration, sign-in and navigation; each page is a module of webapp/pages over the same KnowledgeBase calls as the
 CLI and the API. The knowledge base and its model are loaded once per process and shared by every
 session (one lock serialises them).
 
@@ -34,12 +34,14 @@ from webapp.pages.basket import basket_page
 from webapp.pages.check import check_page
 from webapp.pages.compare import compare_page
 from webapp.pages.document import document_page
+from webapp.pages.ledger import ledger_page
 from webapp.pages.library import library_page
 from webapp.pages.search import search_page
 from webapp.render import escape
 
 PAGE_DRAWERS = {"检索": search_page, "问答": ask_page, "口径库": answers_page, "引文核对": check_page,
-                "文库": library_page, "文档": document_page, "新旧对照": compare_page, "素材篮": basket_page}
+                "学习台账": ledger_page, "文库": library_page, "文档": document_page, "新旧对照": compare_page,
+                "素材篮": basket_page}
 
 
 def main() -> None:

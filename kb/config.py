@@ -67,6 +67,7 @@ class Config:
     prune_max_share: float = 0.2  # --prune removes more than this share of the library only with --yes
     max_query_chars: int = 500
     users_file: Path | None = None  # who may change the library (kb/library/auth.py); default <data>/users.toml
+    convey_days: int = 7  # 第一议题: a topic is conveyed at a 党组会议 within this many days of its date
     server: str = ""  # a running `kb serve` (http://host:port) that search and ask go through; "" = in-process
 
     @property

@@ -28,9 +28,11 @@ from ingest.types import DOC_TYPES
 from kb.config import Config
 from kb.errors import AccessError, ConfigError, DocumentNotFound, StudyKBError
 from kb.export import DOCX_MIME, MAX_DRAFT_BYTES, commented_docx, read_draft
+from kb.export.ledger import XLSX_MIME, ledger_docx, ledger_xlsx
 from kb.language.query import ArticleRef
 from kb.library.auth import Users, authorise
 from kb.library.knowledge_base import KnowledgeBase
+from kb.library.ledger import KINDS, TASK_STATES
 from kb.library.quote_check import MAX_DRAFT_CHARS
 from kb.types import SEARCH_MODES, Filters
 
@@ -66,6 +68,41 @@ class Draft(BaseModel):
 
 CheckFormat = Annotated[str, Query(alias="format", pattern="^(json|docx)$",
                                    description="json（默认）或 docx：带批注的 Word 稿件")]
+
+
+class NewTopic(BaseModel):
+    title: str = Field("", max_length=500, description="议题名称（给了 doc 时可省略）")
+    date: str = Field("", max_length=10, description="印发或发表日期 YYYY-MM-DD")
+    doc: str | None = Field(None, max_length=500, description="文库中的文档：编号或标题")
+    leader: str = Field("", max_length=50)
+    received: str = Field("", max_length=10)
+    source: str = Field("", max_length=20)
+
+
+class NewSession(BaseModel):
+    date: str = Field(max_length=10)
+    kind: str = Field(max_length=20, description="、".join(KINDS))
+    topics: list[int] = Field([], max_length=50, description="议题编号，按议程顺序；党组会议的第一个即传达的第一议题")
+    host: str = Field("", max_length=50)
+    lead: str = Field("", max_length=50)
+    attendees: list[str] = Field([], max_length=500)
+    absent: list[dict] = Field([], max_length=500, description='[{"name", "reason"}]')
+    notes: str = Field("", max_length=20_000)
+    measures: str = Field("", max_length=20_000)
+    speeches: list[dict] = Field([], max_length=200, description='[{"speaker", "text"}]')
+
+
+class NewTask(BaseModel):
+    text: str = Field(min_length=1, max_length=2000)
+    session: int | None = None
+    owner: str = Field("", max_length=50)
+    department: str = Field("", max_length=50)
+    due: str = Field("", max_length=10)
+
+
+class TaskUpdate(BaseModel):
+    status: str = Field(description="、".join(TASK_STATES))
+    note: str = Field("", max_length=2000)
 
 
 class BadRequest(StudyKBError):
@@ -346,6 +383,52 @@ def create_app(config: Config, kb: KnowledgeBase | None = None, local_only: bool
         """法条联想：本条引用（cites）、引用本条（cited_by）、其他版本（versions）、地方规定（local）。"""
         with lock:
             return kb.provisions.of(ref, place=place)
+
+    # ---------------------------------------------------------------- 学习台账
+    @app.get("/api/ledger/status")
+    def ledger_status(today: Annotated[str, Query(max_length=10)] = "") -> dict:
+        with lock:
+            return {"topics": kb.ledger.status(today)}
+
+    @app.get("/api/ledger/stats")
+    def ledger_stats(year: Annotated[int, Query(ge=2000, le=2100)],
+                     today: Annotated[str, Query(max_length=10)] = "") -> dict:
+        with lock:
+            return kb.ledger.stats(year, today)
+
+    @app.get("/api/ledger/book")
+    def ledger_book(year: Annotated[int, Query(ge=2000, le=2100)], today: Annotated[str, Query(max_length=10)] = "",
+                    fmt: Annotated[str, Query(alias="format", pattern="^(json|docx|xlsx)$")] = "json"):
+        """The year's ledger: JSON, or the Word (docx) or Excel (xlsx) export."""
+        with lock:
+            book = kb.ledger.book(year, today)
+        if fmt == "json":
+            return book
+        data, mime = (ledger_docx(book), DOCX_MIME) if fmt == "docx" else (ledger_xlsx(book), XLSX_MIME)
+        return Response(data, media_type=mime,
+                        headers={"Content-Disposition": f"attachment; filename*=UTF-8''ledger-{year}.{fmt}"})
+
+    @app.post("/api/ledger/topics", status_code=201)
+    def ledger_topic(topic: NewTopic, request: Request) -> dict:
+        return as_editor(request, lambda actor: asdict(writer.ledger.add_topic(
+            topic.title, topic.date, topic.received, topic.source, topic.leader, topic.doc, actor=actor)))
+
+    @app.post("/api/ledger/sessions", status_code=201)
+    def ledger_session(session: NewSession, request: Request) -> dict:
+        s = session
+        return as_editor(request, lambda actor: asdict(writer.ledger.add_session(
+            s.date, s.kind, s.topics, s.host, s.lead, s.attendees, s.absent, s.notes, s.measures, s.speeches,
+            actor=actor)))
+
+    @app.post("/api/ledger/tasks", status_code=201)
+    def ledger_task(task: NewTask, request: Request) -> dict:
+        return as_editor(request, lambda actor: asdict(writer.ledger.add_task(
+            task.text, task.owner, task.due, task.session, task.department, actor=actor)))
+
+    @app.post("/api/ledger/tasks/{task_id}")
+    def ledger_task_update(task_id: DocId, update: TaskUpdate, request: Request) -> dict:
+        return as_editor(request, lambda actor: asdict(writer.ledger.update_task(
+            task_id, update.status, update.note, actor=actor)))
 
     @app.get("/api/stats")
     def stats(request: Request) -> dict:

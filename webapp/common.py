@@ -24,7 +24,7 @@ from kb.types import SEARCH_MODES, Filters, Hit
 from webapp.render import escape, highlight
 
 ICON = Path(__file__).resolve().parent / "icon.png"
-PAGES = ("检索", "问答", "口径库", "引文核对", "文库", "文档", "新旧对照", "素材篮")
+PAGES = ("检索", "问答", "口径库", "引文核对", "学习台账", "文库", "文档", "新旧对照", "素材篮")
 DATE_FORMAT = "YYYY-MM-DD"  # as dates are written everywhere else in the product
 # Our own fixed style (no document text in it), for the English Streamlit shows and no setting turns
 # off: the ⋮ menu (System / Light / Dark / Print / Record screen / Made with Streamlit) is hidden; the

@@ -11,6 +11,7 @@ from pathlib import Path
 from ingest.types import DOC_TYPES
 from kb.cli.answers import cmd_answers
 from kb.cli.check import cmd_check
+from kb.cli.ledger import cmd_ledger
 from kb.cli.parser import build_parser
 from kb.cli.related import cmd_related
 from kb.client import remote
@@ -417,6 +418,7 @@ COMMANDS = {
     "diff": cmd_diff,
     "stats": cmd_stats, "serve": cmd_serve, "model-build": cmd_model_build, "reembed": cmd_reembed, "train": cmd_train,
     "answers": cmd_answers, "check": cmd_check, "related": cmd_related,
+    "ledger": cmd_ledger,
 }
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ingest.types import DOC_TYPES
-from kb.cli import answers, check, related
+from kb.cli import answers, check, ledger, related
 from kb.config import DEFAULT_MODEL
 from kb.types import SEARCH_MODES
 
@@ -111,4 +111,5 @@ def build_parser() -> argparse.ArgumentParser:
     answers.add_parser(sub)
     check.add_parser(sub)
     related.add_parser(sub)
+    ledger.add_parser(sub)
     return parser

@@ -22,6 +22,7 @@ from kb.library.answer_book import AnswerBook
 from kb.library.baskets import Baskets
 from kb.library.filters import make_filters
 from kb.library.ingestion import TRASH_REASONS, Ingestion, IngestReport, default_actor
+from kb.library.ledger import Ledger
 from kb.library.quote_check import QuoteChecker
 from kb.library.related import Related
 from kb.library.uploads import Settled, UploadResult, Uploads, Waiting
@@ -84,6 +85,7 @@ class KnowledgeBase:
         self.uploads = Uploads(self.ingestion)
         self.quotes = QuoteChecker(self)  # 引文核对: kb.quotes.check(draft)
         self.provisions = Related(self)  # 法条联想: kb.provisions.of("社会救助暂行办法第十一条")
+        self.ledger = Ledger(self, default_actor)  # 第一议题 学习台账
         # The keyword index was cut with the glossary's terms in jieba's dictionary: another glossary
         # cuts queries differently, so the index is cut again to match.
         self.vocabulary = hashlib.sha256("\n".join(sorted(set(terms))).encode()).hexdigest()

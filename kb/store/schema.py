@@ -96,4 +96,52 @@ CREATE TABLE IF NOT EXISTS answer_log (
     title TEXT NOT NULL DEFAULT '',
     article TEXT NOT NULL DEFAULT ''
 );
+-- the 第一议题 学习台账 (kb.library.ledger): topics to study, sessions, their speeches and follow-up tasks
+CREATE TABLE IF NOT EXISTS ledger_topics (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    title TEXT NOT NULL,
+    date TEXT NOT NULL,                   -- issued or published (ISO day): the 7 days count from it
+    received TEXT NOT NULL DEFAULT '',    -- when it reached the bureau
+    source TEXT NOT NULL DEFAULT '',      -- 文电, 学习强国, 媒体, 上级通知
+    leader TEXT NOT NULL DEFAULT '',      -- 分管领导 who conveys it
+    doc_id INTEGER,                       -- the document in the library, when there is one
+    doc_title TEXT NOT NULL DEFAULT '',   -- its title then (outlasts a deleted document)
+    confirmed INTEGER NOT NULL DEFAULT 1, -- 0: proposed from an ingested document, not yet confirmed
+    created_by TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now'))
+);
+CREATE TABLE IF NOT EXISTS ledger_sessions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    date TEXT NOT NULL,
+    kind TEXT NOT NULL,                   -- kb.library.ledger.KINDS
+    host TEXT NOT NULL DEFAULT '',        -- 主持
+    lead TEXT NOT NULL DEFAULT '',        -- 领学 / 传达 (a 民政大讲堂's lecturer)
+    attendees TEXT NOT NULL DEFAULT '[]', -- JSON list of names
+    absent TEXT NOT NULL DEFAULT '[]',    -- JSON list of {"name", "reason"}
+    topics TEXT NOT NULL DEFAULT '[]',    -- JSON list of topic ids, in agenda order (the first is the first item)
+    basket_id INTEGER,                    -- the passages read
+    notes TEXT NOT NULL DEFAULT '',
+    measures TEXT NOT NULL DEFAULT '',    -- 贯彻落实措施 decided
+    speeches TEXT NOT NULL DEFAULT '[]',  -- JSON list of {"speaker", "text"}: 研讨发言
+    created_by TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now'))
+);
+CREATE TABLE IF NOT EXISTS ledger_tasks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_id INTEGER REFERENCES ledger_sessions(id) ON DELETE SET NULL,
+    text TEXT NOT NULL,
+    department TEXT NOT NULL DEFAULT '',
+    owner TEXT NOT NULL DEFAULT '',
+    due TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT '未开始', -- 未开始 | 推进中 | 已完成
+    articles TEXT NOT NULL DEFAULT '[]',  -- JSON list of {"title", "article"} it rests on
+    updates TEXT NOT NULL DEFAULT '[]',   -- JSON list of {"at", "status", "note", "user"}
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now'))
+);
+CREATE TABLE IF NOT EXISTS ledger_plan (
+    year INTEGER NOT NULL,
+    month INTEGER NOT NULL,
+    subject TEXT NOT NULL,                -- 学习计划: what the month is to study
+    PRIMARY KEY (year, month, subject)
+);
 """
