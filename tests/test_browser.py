@@ -409,3 +409,71 @@ def test_a_pasted_draft_is_checked_its_source_opens_and_the_commented_docx_reads
     page.locator(".st-key-cited").wait_for()
     assert "申请最低生活保障，按照下列程序办理" in page.locator(".st-key-cited").inner_text()
     assert page.outside == []
+
+
+def test_the_ledger_records_a_topic_its_conveying_meeting_a_seminar_and_a_task_and_exports(page, tmp_path):
+    import datetime as dt
+
+    import openpyxl
+
+    go(page, "学习台账")
+    form = page.locator("[data-testid='stForm']").filter(has_text="新增议题")
+    form.get_by_label("议题名称").fill("习近平总书记关于民政工作的重要指示精神")
+    issued = dt.date.today() - dt.timedelta(days=2)
+    for segment, value in (("year", f"{issued.year}"), ("month", f"{issued.month:02d}"), ("day", f"{issued.day:02d}")):
+        form.get_by_role("spinbutton", name=f"{segment}, 印发或发表日期").click()
+        page.keyboard.type(value)
+    form.get_by_label("分管领导").fill("王局长")
+    form.get_by_role("button", name="保存议题").click()
+    page.get_by_text("待传达").first.wait_for()  # two days in: five left
+    assert "还剩 5 天" in page.get_by_text("习近平总书记关于民政工作的重要指示精神").first.inner_text()
+
+    page.get_by_role("tab", name="学习活动").click()
+    session = page.locator("[data-testid='stForm']").filter(has_text="记录学习活动")
+
+    def record(kind: str, attendees: str, speeches: str = "") -> None:
+        session.get_by_label("形式").click()
+        page.keyboard.type(kind)  # typed: the list opens (or filters) whether or not the box kept its focus
+        page.keyboard.press("Enter")
+        session.locator("[data-testid='stMultiSelect']").click()
+        page.get_by_role("option", name="习近平总书记关于民政工作的重要指示精神").click()
+        page.keyboard.press("Escape")
+        session.get_by_label("主持人").fill("王局长")
+        session.get_by_label("出席人员（逗号分隔）").fill(attendees)
+        session.get_by_label("缺席人员及事由（如 张三（出差））").fill("丁（出差）")
+        if speeches:
+            session.get_by_label("研讨发言（每行一人：发言人：内容或提纲）").fill(speeches)
+        session.get_by_role("button", name="保存学习活动").click()
+        page.get_by_text(f"{dt.date.today().isoformat()} {kind}").first.wait_for()
+
+    record("党组会议", "王局长,甲,乙")
+    record("专题研讨", "甲,乙", "甲：兜牢民生底线\n乙：提升窗口服务")
+    page.get_by_role("tab", name="落实台账").click()
+    task = page.locator("[data-testid='stForm']").filter(has_text="新增落实任务")
+    task.get_by_label("任务").fill("完善低保审核确认流程")
+    task.get_by_label("责任人").fill("张三")
+    task.get_by_role("button", name="保存任务").click()
+    page.get_by_text("完善低保审核确认流程（张三").wait_for()
+
+    page.get_by_role("tab", name="第一议题").click()
+    page.get_by_text("按期传达").first.wait_for()
+    assert page.get_by_text("待传达").count() == 0
+    page.get_by_role("tab", name="统计与导出").click()
+    page.get_by_text("情况汇报（草稿）").wait_for()
+    screenshot(page, "app-ledger.png", tmp_path)
+    files = {}
+    for label, suffix in (("导出学习台账（Word）", "docx"), ("导出学习台账（Excel）", "xlsx")):
+        with page.expect_download() as download:
+            page.get_by_role("button", name=label).click()
+        files[suffix] = tmp_path / f"ledger.{suffix}"
+        download.value.save_as(files[suffix])
+    tables = DocxDocument(str(files["docx"])).tables
+    assert [c.text for c in tables[0].rows[1].cells][1] == "习近平总书记关于民政工作的重要指示精神"
+    assert [c.text for c in tables[0].rows[1].cells][5] == "按期传达"
+    kinds = [row.cells[2].text for row in tables[1].rows[1:]]
+    assert kinds == ["党组会议", "专题研讨"] and tables[1].rows[2].cells[8].text == "甲、乙"
+    assert tables[2].rows[1].cells[1].text == "完善低保审核确认流程"
+    book = openpyxl.load_workbook(files["xlsx"])
+    assert [c.value for c in book["第一议题"][2]][5] == "按期传达"
+    assert [r[2].value for r in book["学习活动"].iter_rows(min_row=2)] == ["党组会议", "专题研讨"]
+    assert page.outside == []

@@ -67,12 +67,14 @@ def test_a_years_statistics():
                 Session(3, "2026-04-01", "民政大讲堂", lead="王局长", attendees=["甲", "乙", "丙", "丁"]),
                 Session(4, "2025-12-30", "党组会议", attendees=["甲"])]
     tasks = [Task(1, "完善流程", 1, status="已完成"), Task(2, "修订办法", 1, due="2026-04-01"),
-             Task(3, "去年的", 4, status="已完成")]
+             Task(3, "去年的", 4, status="已完成"), Task(4, "去年记下的", None, created_at="2025-12-31 10:00:00"),
+             Task(5, "今年记下的", None, due="2026-09-01", created_at="2026-01-02 10:00:00")]
     stats = year_stats(2026, sessions, tasks, [topic()], today="2026-05-01")
     assert stats["sessions"] == {"党组会议": 1, "理论学习中心组学习": 0, "专题研讨": 1, "民政大讲堂": 1, "支部学习": 0,
                                  "个人自学": 0}
     assert stats["attendance_rate"] == round(9 / 10, 4) and (stats["present"], stats["expected"]) == (9, 10)
-    assert stats["tasks"] == {"done": 1, "total": 2, "overdue": 1} and stats["completion_rate"] == 0.5
+    # the tasks of the year's sessions, and those from no session recorded in the year
+    assert stats["tasks"] == {"done": 1, "total": 3, "overdue": 1} and stats["completion_rate"] == round(1 / 3, 4)
     assert (stats["single_text"], stats["thematic"]) == (1, 1)
     assert stats["speeches"] == {"甲": 1, "乙": 1} and stats["lectures"] == {"王局长": 1}
     assert stats["topics"]["on_time"] == 1

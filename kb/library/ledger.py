@@ -62,7 +62,7 @@ def year_stats(year: int, sessions: list[Session], tasks: list[Task], topics: li
     the year's sessions), sessions on one text and thematic ones, each member's 研讨发言 and lectures."""
     held = [s for s in sessions if s.date.startswith(f"{year}-")]
     ids = {s.id for s in held}
-    own_tasks = [t for t in tasks if t.session_id in ids or (t.session_id is None and t.due.startswith(f"{year}-"))]
+    own_tasks = [t for t in tasks if t.session_id in ids or (t.session_id is None and task_of_year(t, year))]
     present = sum(len(s.attendees) for s in held)
     expected = present + sum(len(s.absent) for s in held)
     speeches = Counter(sp["speaker"] for s in held for sp in s.speeches if sp.get("speaker"))
@@ -78,6 +78,11 @@ def year_stats(year: int, sessions: list[Session], tasks: list[Task], topics: li
             "single_text": sum(len(s.topics) == 1 for s in held), "thematic": sum(len(s.topics) > 1 for s in held),
             "topics": {status: sum(t["status"] == status for t in of_year) for status in TOPIC_STATUSES},
             "speeches": dict(speeches.most_common()), "lectures": dict(lectures.most_common())}
+
+
+def task_of_year(task: Task, year: int) -> bool:
+    """A task from no session belongs to the year it was recorded in."""
+    return (task.created_at or task.due).startswith(f"{year}-")
 
 
 def plan_held(plan: list[tuple[int, str]], year: int, sessions: list[Session], topics: list[Topic]) -> list[dict]:
@@ -170,7 +175,7 @@ class Ledger:
         tasks = [{**t.__dict__, "session": f"{by_id[t.session_id].date} {by_id[t.session_id].kind}"
                   if t.session_id in by_id else "", "overdue": t.status != "已完成" and bool(t.due) and t.due < today}
                  for t in self.tasks() if t.session_id in {s.id for s in sessions}
-                 or (t.session_id is None and t.due.startswith(f"{year}-"))]
+                 or (t.session_id is None and task_of_year(t, year))]
         return {"year": year, "today": today, "status": status,
                 "sessions": [{**s.__dict__, "topic_titles": [topics[i].title for i in s.topics if i in topics]}
                              for s in sessions],

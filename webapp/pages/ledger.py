@@ -13,7 +13,7 @@ from kb.export import DOCX_MIME
 from kb.export.ledger import XLSX_MIME, ledger_docx, ledger_xlsx, minutes_docx, report_paragraph
 from kb.library.knowledge_base import KnowledgeBase
 from kb.library.ledger import KINDS, SOURCES, TASK_STATES
-from webapp.common import LOCK, editor
+from webapp.common import editor
 from webapp.render import escape
 
 COLOURS = {"pending": "orange", "on_time": "green", "late": "red", "overdue": "red"}
@@ -38,10 +38,9 @@ def ledger_page(kb: KnowledgeBase, config: Config, docs: list[dict]) -> None:
 
 
 def _change(do, done: str) -> None:
-    """A change from a form: under the app's lock, its error shown, success toasted."""
+    """A change from a form (the page already holds the app's lock): its error shown, success toasted."""
     try:
-        with LOCK[0]:
-            do()
+        do()
         st.toast(escape(done))
     except StudyKBError as exc:
         st.error(escape(str(exc)))
@@ -65,7 +64,7 @@ def topics_tab(kb: KnowledgeBase, docs: list[dict], actor: str | None) -> None:
         left, right = st.columns(2)
         date = left.date_input("印发或发表日期", key="lt-date", value=dt.date.today())
         leader = right.text_input("分管领导", key="lt-leader")
-        source = left.selectbox("来源", ("", *SOURCES), key="lt-source")
+        source = left.selectbox("来源", ("", *SOURCES), key="lt-source", format_func=lambda s: s or "（不选）")
         by_id = {d["id"]: d for d in docs}
         doc = right.selectbox("文库中的文档（可不选）", [None, *by_id], key="lt-doc",
                               format_func=lambda i: "（不选）" if i is None else by_id[i]["title"])
@@ -90,7 +89,7 @@ def sessions_tab(kb: KnowledgeBase, actor: str | None) -> None:
             date = left.date_input("日期", key="ls-date", value=dt.date.today())
             kind = right.selectbox("形式", KINDS, key="ls-kind")
             chosen = st.multiselect("议题（按议程顺序；党组会议的第一个议题即传达的“第一议题”）", list(topics),
-                                    key="ls-topics", format_func=lambda i: topics[i].title)
+                                    key="ls-topics", format_func=lambda i: topics[i].title, placeholder="选择议题")
             host = left.text_input("主持人", key="ls-host")
             lead = right.text_input("领学或传达人（民政大讲堂为主讲人）", key="ls-lead")
             attendees = left.text_input("出席人员（逗号分隔）", key="ls-attendees")
