@@ -379,3 +379,34 @@ def test_related_provisions_over_http(api):
         ("社会救助暂行办法", "第十六条", "article")]
     status, result = get(url, "/api/related" + query(ref="社会救助暂行办法第九百条"))
     assert status == 404 and "第九百条" in result["error"]
+
+
+def test_the_ledger_over_http(api):
+    import io
+
+    import openpyxl
+
+    url, _ = api
+    json_headers = {"Content-Type": "application/json"}
+    status, topic = get(url, "/api/ledger/topics", "POST",
+                        json.dumps({"title": "关于民政工作的重要指示", "date": "2026-03-02"}).encode(), json_headers)
+    assert status == 201 and topic["id"] >= 1
+    session = {"date": "2026-03-10", "kind": "党组会议", "topics": [topic["id"]], "attendees": ["甲", "乙"]}
+    status, made = get(url, "/api/ledger/sessions", "POST", json.dumps(session).encode(), json_headers)
+    assert status == 201 and made["topics"] == [topic["id"]]
+    new_task = {"text": "修订办法", "session": made["id"], "due": "2026-06-30"}
+    status, task = get(url, "/api/ledger/tasks", "POST", json.dumps(new_task).encode(), json_headers)
+    status, done = get(url, f"/api/ledger/tasks/{task['id']}", "POST",
+                       json.dumps({"status": "已完成", "note": "已印发"}).encode(), json_headers)
+    assert status == 200 and done["status"] == "已完成" and done["updates"][0]["note"] == "已印发"
+    status, result = get(url, "/api/ledger/status" + query(today="2026-03-20"))
+    row = next(t for t in result["topics"] if t["id"] == topic["id"])
+    assert (row["status"], row["days"]) == ("late", 1)  # day 8
+    status, stats = get(url, "/api/ledger/stats" + query(year=2026))
+    assert stats["sessions"]["党组会议"] >= 1 and stats["tasks"]["done"] >= 1
+    with urllib.request.urlopen(url + "/api/ledger/book" + query(year=2026, format="xlsx"), timeout=60) as r:
+        book = openpyxl.load_workbook(io.BytesIO(r.read()))
+    assert [c.value for c in book["第一议题"][2]][5] == "逾期传达（1天）"
+    status, result = get(url, "/api/ledger/sessions", "POST",
+                         json.dumps({**session, "kind": "茶话会"}).encode(), json_headers)
+    assert status == 400 and "未知的学习形式" in result["error"]
